@@ -1,0 +1,60 @@
+# floe: `make demo` and `make test` are the contract; `make help` lists everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+FLOE_CACHE ?= $(HOME)/.cache/floe
+export FLOE_CACHE
+export UV_CACHE_DIR := $(FLOE_CACHE)/uv
+export UV_PYTHON := $(PYTHON)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(FLOE_CACHE)/tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest
+
+.PHONY: help setup demo test test-unit test-integration test-hygiene test-e2e bench lint typecheck traceability clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
+
+$(FLOE_CACHE)/tools/bin/uv:
+	@mkdir -p $(FLOE_CACHE)
+	$(PYTHON) -m venv $(FLOE_CACHE)/tools
+	$(FLOE_CACHE)/tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced ## Install everything (Python deps; cached under ~/.cache/floe)
+	@echo "setup: python environment ready in $(VENV)"
+
+demo: setup ## Run the three demo products on the embedded default and show the marts
+	$(BIN)/floe demo --manifest demo/manifest.embedded.yaml
+
+test: test-unit test-hygiene test-integration ## Every lane
+	@echo "make test: all lanes passed"
+
+test-unit: setup ## Unit lane: no processes, seconds
+	$(PYTEST) tests/unit -m "not integration and not e2e" -q
+
+test-integration: setup ## Integration lane: the embedded runtime (dbt, Dagster, Iceberg) for real
+	$(PYTEST) tests/integration -q
+
+test-hygiene: setup ## Secret scan, bandit, no eval/exec/shell=True
+	$(PYTEST) tests/hygiene -q
+
+test-e2e: setup ## End-to-end lane against the local platform
+	$(PYTEST) tests/e2e -q
+
+bench: setup ## Benchmarks (numbers reported, not asserted)
+	$(BIN)/python benchmarks/run.py
+
+lint: setup ## ruff + mypy (strict on src/)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+clean: ## Remove build outputs (keeps ~/.cache/floe)
+	rm -rf $(VENV) demo/*/target demo/*/logs demo/.floe

@@ -1,0 +1,171 @@
+"""CompiledArtifacts: the one contract every runtime component reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from floe.config._base import FloeModel
+from floe.config.governance import EnforcementLevel
+
+ARTIFACTS_VERSION = "1.0.0"
+ARTIFACTS_FILE = "compiled_artifacts.json"
+
+
+class ArtifactsMetadata(FloeModel):
+    product_name: str
+    product_version: str
+    owner: str
+    description: str = ""
+    floe_version: str
+    manifest_name: str
+    manifest_version: str
+    source_hash: str
+    """sha256 over floe.yaml, manifest.yaml and every dbt project file: same inputs, same hash."""
+
+
+class ProductIdentity(FloeModel):
+    product_id: str
+    slug: str
+    domain: str
+    namespace: str
+    raw_namespace: str
+
+
+class ArtifactPaths(FloeModel):
+    """Paths relative to the folder holding compiled_artifacts.json (artifacts stay relocatable)."""
+
+    project_dir: str
+    warehouse: str | None = None
+
+
+class PluginRef(FloeModel):
+    type: str
+    version: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    """The manifest's settings; secrets appear only as references such as ``env:NAME``."""
+
+
+class ResolvedPlugins(FloeModel):
+    compute: PluginRef
+    orchestrator: PluginRef
+    catalog: PluginRef
+    storage: PluginRef
+    dbt: PluginRef
+    secrets: PluginRef
+    telemetry_backend: PluginRef | None = None
+    lineage_backend: PluginRef | None = None
+    semantic_layer: PluginRef | None = None
+    ingestion: PluginRef | None = None
+    quality: PluginRef | None = None
+    rbac: PluginRef | None = None
+    alert_channels: list[PluginRef] = Field(default_factory=list)
+    identity: PluginRef | None = None
+
+
+class ResolvedModel(FloeModel):
+    name: str
+    path: str
+    tier: Literal["bronze", "silver", "gold"]
+    compute: str
+    tags: list[str]
+    depends_on: list[str]
+    description: str
+    test_count: Annotated[int, Field(ge=0)]
+
+
+class ResolvedTransforms(FloeModel):
+    default_compute: str
+    models: list[ResolvedModel]
+    """In dependency order: every model comes after the models it depends on."""
+    seeds: list[str]
+
+
+class DbtSettings(FloeModel):
+    project_name: str
+    profile_name: str
+    target: str
+    profiles: dict[str, Any]
+    vars: dict[str, Any]
+
+
+class Schedule(FloeModel):
+    cron: str
+    timezone: str
+    enabled: bool
+
+
+class Sensor(FloeModel):
+    name: str
+    watch_path: str
+    minimum_interval_seconds: int
+    job_name: str
+
+
+class ResolvedGovernance(FloeModel):
+    policy_enforcement_level: EnforcementLevel
+    minimum_test_coverage: int
+    require_descriptions: bool
+    require_column_descriptions: bool
+    block_on_failure: bool
+    naming_pattern: str | None
+    data_retention_days: int
+    default_ttl_hours: int
+    snapshot_keep_last: int
+    audit_logging: bool
+    secret_scanning: bool
+
+
+class Violation(FloeModel):
+    rule: str
+    model: str
+    severity: Literal["error", "warning"]
+    message: str
+    fix: str
+
+
+class EnforcementResult(FloeModel):
+    enforcement_level: EnforcementLevel
+    passed: bool
+    error_count: Annotated[int, Field(ge=0)]
+    warning_count: Annotated[int, Field(ge=0)]
+    models_validated: Annotated[int, Field(ge=0)]
+    policy_types_checked: list[str]
+    violations: list[Violation]
+
+
+class Observability(FloeModel):
+    service_name: str
+    tracing_enabled: bool
+    otlp_endpoint: str | None
+    otlp_protocol: Literal["grpc", "http"]
+    lineage_enabled: bool
+    lineage_namespace: str
+    lineage_transport: dict[str, Any] | None
+
+
+class CompiledArtifacts(FloeModel):
+    version: str = ARTIFACTS_VERSION
+    metadata: ArtifactsMetadata
+    identity: ProductIdentity
+    paths: ArtifactPaths
+    plugins: ResolvedPlugins
+    transforms: ResolvedTransforms
+    dbt: DbtSettings
+    schedule: Schedule | None
+    sensors: list[Sensor]
+    governance: ResolvedGovernance
+    enforcement_result: EnforcementResult
+    observability: Observability
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, by_alias=True) + "\n"
+
+    @classmethod
+    def from_file(cls, path: Path) -> CompiledArtifacts:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def resolve(self, artifacts_dir: Path, relative: str) -> Path:
+        return (artifacts_dir / relative).resolve()

@@ -1,0 +1,359 @@
+"""The compiler: floe.yaml + manifest.yaml -> CompiledArtifacts, in six named stages.
+
+LOAD -> VALIDATE -> RESOLVE -> ENFORCE -> COMPILE -> GENERATE. Each stage is an OpenTelemetry span
+under ``compile.pipeline``. Same inputs give byte-identical output (no timestamps, sorted content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from floe._version import __version__
+from floe.compiler.artifacts import (
+    ARTIFACTS_FILE,
+    ArtifactPaths,
+    ArtifactsMetadata,
+    CompiledArtifacts,
+    DbtSettings,
+    EnforcementResult,
+    Observability,
+    PluginRef,
+    ProductIdentity,
+    ResolvedGovernance,
+    ResolvedModel,
+    ResolvedPlugins,
+    ResolvedTransforms,
+    Schedule,
+    Sensor,
+)
+from floe.compiler.dbt_project import DbtProject, read_dbt_project
+from floe.config.loader import load_model
+from floe.config.manifest import PlatformManifest
+from floe.config.spec import FloeSpec
+from floe.errors import CompilationError, ConfigError, FloeError
+from floe.plugins.base import FloePlugin
+from floe.plugins.interfaces import CatalogPlugin, ComputePlugin, OrchestratorPlugin, StoragePlugin
+from floe.plugins.registry import get_registry
+from floe.plugins.types import PluginType
+
+FOLDER_TIERS = {"staging": "bronze", "intermediate": "silver", "marts": "gold"}
+_SKIP_DIRS = {"target", "logs", "dbt_packages", ".floe", "__pycache__"}
+
+
+class CompilationStage(str, Enum):
+    LOAD = "load"
+    VALIDATE = "validate"
+    RESOLVE = "resolve"
+    ENFORCE = "enforce"
+    COMPILE = "compile"
+    GENERATE = "generate"
+
+
+@dataclass
+class _State:
+    spec_path: Path
+    manifest_path: Path
+    spec: FloeSpec | None = None
+    manifest: PlatformManifest | None = None
+    project: DbtProject | None = None
+    plugins: dict[PluginType, list[FloePlugin]] = field(default_factory=dict)
+    models: list[ResolvedModel] = field(default_factory=list)
+    governance: ResolvedGovernance | None = None
+    enforcement: EnforcementResult | None = None
+    dbt: DbtSettings | None = None
+    artifacts: CompiledArtifacts | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_spec_path(path: Path) -> Path:
+    """Accept a product folder or its floe.yaml."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "floe.yaml"
+    return path
+
+
+def compile_pipeline(
+    spec_path: Path | str,
+    manifest_path: Path | str | None = None,
+    *,
+    output_dir: Path | str | None = None,
+) -> CompiledArtifacts:
+    """Compile one data product.
+
+    Args:
+        spec_path: the product's floe.yaml, or the folder holding it.
+        manifest_path: the platform manifest; defaults to floe.yaml's ``platform.manifest``.
+        output_dir: when given, write compiled_artifacts.json, profiles.yml and definitions.py there,
+            atomically (all files or none).
+
+    Returns:
+        The compiled, governed artifacts.
+
+    Raises:
+        ConfigError: an input file is invalid (file, key, value and fix in the message).
+        PolicyEnforcementError: strict governance found violations.
+        CompilationError: a stage failed for another reason.
+    """
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer("floe.compiler", __version__)
+    spec_file = resolve_spec_path(Path(spec_path))
+    state = _State(spec_path=spec_file, manifest_path=Path(manifest_path) if manifest_path else Path())
+    with tracer.start_as_current_span("compile.pipeline") as root:
+        root.set_attribute("floe.spec_path", str(spec_file))
+        for stage, run in (
+            (CompilationStage.LOAD, _load),
+            (CompilationStage.VALIDATE, _validate),
+            (CompilationStage.RESOLVE, _resolve),
+            (CompilationStage.ENFORCE, _enforce),
+            (CompilationStage.COMPILE, _compile),
+            (CompilationStage.GENERATE, _generate),
+        ):
+            with tracer.start_as_current_span(f"compile.{stage.value}") as span, _stage_errors(stage):
+                run(state)
+                if state.spec is not None:
+                    span.set_attribute("floe.product", state.spec.metadata.name)
+        assert state.artifacts is not None and state.spec is not None
+        root.set_attribute("floe.product", state.spec.metadata.name)
+        root.set_attribute("floe.product_version", state.spec.metadata.version)
+        root.set_attribute("floe.model_count", len(state.models))
+        root.set_attribute("floe.enforcement_level", state.artifacts.enforcement_result.enforcement_level.value)
+        root.set_attribute("floe.passed", state.artifacts.enforcement_result.passed)
+    if output_dir is not None:
+        write_outputs(state.files, Path(output_dir))
+    return state.artifacts
+
+
+@contextmanager
+def _stage_errors(stage: CompilationStage) -> Iterator[None]:
+    try:
+        yield
+    except FloeError:
+        raise
+    except Exception as exc:  # an unexpected failure still names its stage
+        raise CompilationError(stage.value.upper(), f"{type(exc).__name__}: {exc}",
+                               hint="rerun with --debug for the traceback") from exc
+
+
+# -- LOAD -----------------------------------------------------------------------------------------
+def _load(s: _State) -> None:
+    s.spec = load_model(s.spec_path, FloeSpec, forbid_infra_keys=True)
+    if s.manifest_path == Path():
+        s.manifest_path = (s.spec_path.parent / s.spec.platform.manifest).resolve()
+    s.manifest = load_model(s.manifest_path, PlatformManifest)
+    s.project = read_dbt_project((s.spec_path.parent / s.spec.dbt.project_dir).resolve())
+
+
+# -- VALIDATE --------------------------------------------------------------------------------------
+def _validate(s: _State) -> None:
+    assert s.spec and s.manifest and s.project
+    known = s.project.models
+    for i, t in enumerate(s.spec.transforms):
+        key = f"transforms[{i}]"
+        if t.name not in known:
+            raise ConfigError(f"transform {t.name!r} has no dbt model", file=s.spec_path, key=f"{key}.name",
+                              value=t.name, allowed=", ".join(sorted(known)) or "(no models found)",
+                              hint=f"add models/{t.name}.sql to the dbt project or fix the name")
+        if t.depends_on is not None and sorted(t.depends_on) != sorted(r for r in known[t.name].refs if r in known):
+            raise ConfigError(
+                f"dependsOn of {t.name!r} disagrees with the model's ref() calls", file=s.spec_path,
+                key=f"{key}.dependsOn", value=sorted(t.depends_on),
+                allowed=str(sorted(r for r in known[t.name].refs if r in known)),
+                hint="the dbt SQL is the source of truth: fix dependsOn or the ref() calls")
+        if t.compute is not None and t.compute not in s.manifest.approved_compute:
+            raise ConfigError(f"compute {t.compute!r} is not approved by the platform", file=s.spec_path,
+                              key=f"{key}.compute", value=t.compute,
+                              allowed=", ".join(s.manifest.approved_compute),
+                              hint="use an approved compute or ask the platform team to approve it")
+    for name, model in known.items():
+        missing = [r for r in model.refs if r not in known and r not in s.project.seeds]
+        if missing:
+            raise ConfigError(f"model {name!r} refs unknown model(s) {missing}", file=s.project.root / model.path,
+                              allowed=", ".join(sorted([*known, *s.project.seeds])),
+                              hint="create the missing model or fix the ref()")
+    s.project.topological_order()  # raises on cycles
+    registry = get_registry()
+    s.plugins = registry.from_manifest(s.manifest)
+
+
+# -- RESOLVE ---------------------------------------------------------------------------------------
+def _resolve(s: _State) -> None:
+    from floe.governance import resolve_governance
+
+    assert s.spec and s.manifest and s.project
+    declared = {t.name: t for t in s.spec.transforms}
+    default_compute = s.manifest.plugins.compute.type
+    models: list[ResolvedModel] = []
+    for name in s.project.topological_order():
+        dbt_model = s.project.models[name]
+        t = declared.get(name)
+        tier = t.tier if t else FOLDER_TIERS.get(dbt_model.folder)
+        if tier is None:
+            raise ConfigError(
+                f"model {name!r} has no tier", file=s.spec_path, key="transforms",
+                allowed="bronze, silver, gold",
+                hint=f"declare it in floe.yaml (transforms: [{{name: {name}, tier: silver}}]) or put it "
+                     f"under models/staging|intermediate|marts")
+        models.append(ResolvedModel(
+            name=name, path=dbt_model.path, tier=tier,
+            compute=(t.compute if t and t.compute else default_compute),
+            tags=sorted({*(t.tags if t else []), *dbt_model.tags}),
+            depends_on=sorted(r for r in dbt_model.refs if r in s.project.models),
+            description=dbt_model.description, test_count=dbt_model.test_count,
+        ))
+    s.models = models
+    s.governance = resolve_governance(s.manifest.governance, s.spec.governance)
+
+
+# -- ENFORCE ---------------------------------------------------------------------------------------
+def _enforce(s: _State) -> None:
+    from floe.governance import enforce
+
+    assert s.spec and s.manifest and s.project and s.governance
+    s.enforcement = enforce(s.spec.metadata.name, s.models, s.project, s.governance, s.manifest.governance)
+
+
+# -- COMPILE ---------------------------------------------------------------------------------------
+def _compile(s: _State) -> None:
+    assert s.spec and s.manifest and s.project and s.governance
+    compute = s.plugins[PluginType.COMPUTE][0]
+    catalog = s.plugins[PluginType.CATALOG][0]
+    assert isinstance(compute, ComputePlugin) and isinstance(catalog, CatalogPlugin)
+    slug = s.spec.metadata.name.replace("-", "_")
+    storage = s.plugins[PluginType.STORAGE][0]
+    assert isinstance(storage, StoragePlugin)
+    attach = catalog.duckdb_attach("")
+    if attach is not None:
+        attach = {**attach, "secrets": [*storage.dbt_secrets(), *attach["secrets"]]}
+    output = compute.dbt_output(product_slug=slug, catalog=attach)
+    output["path"] = f"{{{{ env_var('FLOE_DUCKDB_PATH', 'target/floe/{slug}.duckdb') }}}}"
+    dbt_vars: dict[str, Any] = {
+        "floe_retention_days": s.governance.data_retention_days,
+        "floe_materialized": "table" if attach is None else "iceberg_table",
+    }
+    if attach is not None:
+        dbt_vars["floe_database"] = attach["attach"]["alias"]
+    profile = s.project.profile or slug
+    s.dbt = DbtSettings(project_name=s.project.name, profile_name=profile, target="floe",
+                        profiles={profile: {"target": "floe", "outputs": {"floe": output}}}, vars=dbt_vars)
+
+
+# -- GENERATE --------------------------------------------------------------------------------------
+def _generate(s: _State) -> None:
+    assert s.spec and s.manifest and s.project and s.governance and s.enforcement and s.dbt
+    spec, manifest = s.spec, s.manifest
+    name = spec.metadata.name
+    slug = name.replace("-", "_")
+    out_dir = default_output_dir(s.spec_path, manifest)
+    storage = s.plugins[PluginType.STORAGE][0]
+    assert isinstance(storage, StoragePlugin)
+    warehouse = storage.warehouse_root(s.manifest_path.parent)
+    warehouse_rel = (
+        os.path.relpath(warehouse.removeprefix("file://"), out_dir) if warehouse.startswith("file://") else warehouse
+    )
+    telemetry = s.plugins[PluginType.TELEMETRY_BACKEND]
+    lineage = s.plugins[PluginType.LINEAGE_BACKEND]
+    otlp = telemetry[0].otlp_endpoint() if telemetry else None  # type: ignore[attr-defined]
+    otlp_protocol = getattr(manifest.plugins.telemetry_backend, "protocol", "grpc")
+    schedule = (
+        Schedule(cron=spec.schedule.cron, timezone=spec.schedule.timezone, enabled=spec.schedule.enabled)
+        if spec.schedule else None
+    )
+    s.artifacts = CompiledArtifacts(
+        metadata=ArtifactsMetadata(
+            product_name=name, product_version=spec.metadata.version, owner=spec.metadata.owner,
+            description=spec.metadata.description, floe_version=__version__,
+            manifest_name=manifest.metadata.name, manifest_version=manifest.metadata.version,
+            source_hash=_source_hash(s.spec_path, s.manifest_path, s.project.root),
+        ),
+        identity=ProductIdentity(
+            product_id=f"{spec.metadata.labels.get('domain', 'default')}.{slug}", slug=slug,
+            domain=spec.metadata.labels.get("domain", "default"), namespace=slug, raw_namespace=f"{slug}_raw",
+        ),
+        paths=ArtifactPaths(project_dir=os.path.relpath(s.project.root, out_dir), warehouse=warehouse_rel),
+        plugins=_plugin_refs(s),
+        transforms=ResolvedTransforms(default_compute=manifest.plugins.compute.type, models=s.models,
+                                      seeds=s.project.seeds),
+        dbt=s.dbt,
+        schedule=schedule,
+        sensors=[Sensor(name=x.name, watch_path=x.watch_path, minimum_interval_seconds=x.minimum_interval_seconds,
+                        job_name=f"{slug}_job") for x in spec.sensors],
+        governance=s.governance,
+        enforcement_result=s.enforcement,
+        observability=Observability(
+            service_name=name, tracing_enabled=otlp is not None, otlp_endpoint=otlp, otlp_protocol=otlp_protocol,
+            lineage_enabled=bool(lineage), lineage_namespace=name,
+            lineage_transport=lineage[0].transport_config() if lineage else None,  # type: ignore[attr-defined]
+        ),
+    )
+    orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
+    assert isinstance(orchestrator, OrchestratorPlugin)
+    s.files = {
+        ARTIFACTS_FILE: s.artifacts.to_json(),
+        "profiles.yml": yaml.safe_dump(s.dbt.profiles, sort_keys=True),
+        "definitions.py": orchestrator.definitions_module(Path(ARTIFACTS_FILE)),
+    }
+
+
+def default_output_dir(spec_path: Path, manifest: PlatformManifest) -> Path:
+    """``<product>/target/floe/<manifest name>``: one compiled copy per platform it targets."""
+    return (spec_path.parent / "target" / "floe" / manifest.metadata.name).resolve()
+
+
+def _plugin_refs(s: _State) -> ResolvedPlugins:
+    refs: dict[str, Any] = {}
+    for ptype, instances in s.plugins.items():
+        items = [
+            PluginRef(type=p.name, version=p.version,
+                      config=p.config.model_dump(mode="json", exclude={"type"}) if p.config is not None else {})
+            for p in instances
+        ]
+        key = "alert_channels" if ptype is PluginType.ALERT_CHANNEL else ptype.value
+        refs[key] = items if ptype is PluginType.ALERT_CHANNEL else (items[0] if items else None)
+    return ResolvedPlugins(**refs)
+
+
+def _source_hash(spec: Path, manifest: Path, project: Path) -> str:
+    h = hashlib.sha256()
+    for label, path in (("floe.yaml", spec), ("manifest.yaml", manifest)):
+        h.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if path.is_dir() or _SKIP_DIRS.intersection(rel.parts) or path == spec:
+            continue
+        h.update(str(rel).encode() + b"\0")
+        # Seeds can be large (10M rows); their size stands in for their bytes.
+        h.update(str(path.stat().st_size).encode() if path.suffix == ".csv" else path.read_bytes())
+        h.update(b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def write_outputs(files: dict[str, str], out_dir: Path) -> None:
+    """Write every output file or none: build in a sibling temp folder, then swap it in."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for rel, content in files.items():
+            (tmp / rel).write_text(content, encoding="utf-8")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,99 @@
+"""Governance policy: what the platform team requires of every data product."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from floe.config._base import FloeModel
+
+
+class EnforcementLevel(str, Enum):
+    OFF = "off"
+    WARN = "warn"
+    STRICT = "strict"
+
+    @property
+    def rank(self) -> int:
+        return {"off": 0, "warn": 1, "strict": 2}[self.value]
+
+    @classmethod
+    def stricter(cls, a: EnforcementLevel, b: EnforcementLevel | None) -> EnforcementLevel:
+        if b is None:
+            return a
+        return a if a.rank >= b.rank else b
+
+
+class NamingConfig(FloeModel):
+    enforcement: EnforcementLevel = EnforcementLevel.WARN
+    pattern: Literal["medallion", "dbt", "kimball", "custom"] = "dbt"
+    custom_patterns: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list)
+
+    @field_validator("custom_patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"custom pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return patterns
+
+
+class QualityGates(FloeModel):
+    minimum_test_coverage: Annotated[int, Field(ge=0, le=100)] = 80
+    require_descriptions: bool = False
+    require_column_descriptions: bool = False
+    block_on_failure: bool = True
+
+
+class SecretScanning(FloeModel):
+    enabled: bool = True
+    exclude_patterns: list[str] = Field(default_factory=list)
+
+
+class RequireTags(FloeModel):
+    type: Literal["require_tags_for_prefix"]
+    prefix: str
+    required_tags: list[str]
+
+
+class RequireMeta(FloeModel):
+    type: Literal["require_meta_field"]
+    field: str
+    applies_to: str = "*"
+
+
+class RequireTests(FloeModel):
+    type: Literal["require_tests_of_type"]
+    test_types: list[str]
+    applies_to: str = "*"
+
+
+CustomRule = Annotated[RequireTags | RequireMeta | RequireTests, Field(discriminator="type")]
+
+
+class GovernanceConfig(FloeModel):
+    """Platform-wide policy. Products may ask for more (stricter wins), never for less."""
+
+    policy_enforcement_level: EnforcementLevel = EnforcementLevel.WARN
+    naming: NamingConfig | None = None
+    quality_gates: QualityGates = Field(default_factory=QualityGates)
+    data_retention_days: Annotated[int, Field(ge=1)] = 30
+    default_ttl_hours: Annotated[int, Field(ge=1)] = 24
+    snapshot_keep_last: Annotated[int, Field(ge=1)] = 3
+    audit_logging: bool = True
+    secret_scanning: SecretScanning = Field(default_factory=SecretScanning)
+    custom_rules: list[CustomRule] = Field(default_factory=list)
+
+
+class ProductGovernance(FloeModel):
+    """What a data product may ask for in floe.yaml: only ways to be stricter."""
+
+    policy_enforcement_level: EnforcementLevel | None = None
+    minimum_test_coverage: Annotated[int, Field(ge=0, le=100)] | None = None
+    require_descriptions: bool | None = None

@@ -1,0 +1,46 @@
+"""manifest.yaml: what the platform team declares once."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from floe.config._base import FloeModel, ProductName, SemVer
+from floe.config.governance import GovernanceConfig
+from floe.config.plugins import PluginsConfig
+
+
+class ManifestMetadata(FloeModel):
+    name: ProductName
+    version: SemVer
+    owner: str
+    description: str = ""
+
+
+class Approvals(FloeModel):
+    """Which implementations data products may pick per transform (default: only the manifest's)."""
+
+    compute: list[str] = Field(default_factory=list)
+
+
+class PlatformManifest(FloeModel):
+    api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion")
+    kind: Literal["Manifest"]
+    metadata: ManifestMetadata
+    plugins: PluginsConfig
+    approved: Approvals = Field(default_factory=Approvals)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+
+    @model_validator(mode="after")
+    def _default_compute_is_approved(self) -> PlatformManifest:
+        approved = self.approved.compute
+        if approved and self.plugins.compute.type not in approved:
+            raise ValueError(
+                f"plugins.compute.type {self.plugins.compute.type!r} is not in approved.compute {approved}"
+            )
+        return self
+
+    @property
+    def approved_compute(self) -> list[str]:
+        return self.approved.compute or [self.plugins.compute.type]

@@ -1,0 +1,147 @@
+"""Policy enforcement over the product's models.
+
+``off`` records the level and checks nothing; ``warn`` records violations; ``strict`` raises
+``PolicyEnforcementError`` listing every violation with its model, rule and fix.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+
+from floe.compiler.artifacts import EnforcementResult, ResolvedGovernance, ResolvedModel, Violation
+from floe.compiler.dbt_project import DbtModel, DbtProject
+from floe.config.governance import (
+    EnforcementLevel,
+    GovernanceConfig,
+    ProductGovernance,
+    RequireMeta,
+    RequireTags,
+    RequireTests,
+)
+from floe.errors import PolicyEnforcementError
+
+NAMING_PATTERNS = {
+    "dbt": r"^(stg|int|mart|dim|fct|base)_[a-z][a-z0-9_]*$",
+    "medallion": r"^(bronze|silver|gold)_[a-z][a-z0-9_]*$",
+    "kimball": r"^(dim|fact|fct|bridge|hub|link|sat)_[a-z][a-z0-9_]*$",
+}
+
+
+def resolve_governance(platform: GovernanceConfig, product: ProductGovernance) -> ResolvedGovernance:
+    """Merge manifest and floe.yaml governance: a product may only make things stricter."""
+    gates = platform.quality_gates
+    coverage = max(gates.minimum_test_coverage, product.minimum_test_coverage or 0)
+    return ResolvedGovernance(
+        policy_enforcement_level=EnforcementLevel.stricter(
+            platform.policy_enforcement_level, product.policy_enforcement_level
+        ),
+        minimum_test_coverage=coverage,
+        require_descriptions=gates.require_descriptions or bool(product.require_descriptions),
+        require_column_descriptions=gates.require_column_descriptions,
+        block_on_failure=gates.block_on_failure,
+        naming_pattern=(platform.naming.pattern if platform.naming else None),
+        data_retention_days=platform.data_retention_days,
+        default_ttl_hours=platform.default_ttl_hours,
+        snapshot_keep_last=platform.snapshot_keep_last,
+        audit_logging=platform.audit_logging,
+        secret_scanning=platform.secret_scanning.enabled,
+    )
+
+
+def enforce(
+    product: str,
+    models: Sequence[ResolvedModel],
+    project: DbtProject,
+    resolved: ResolvedGovernance,
+    config: GovernanceConfig,
+) -> EnforcementResult:
+    level = resolved.policy_enforcement_level
+    if level is EnforcementLevel.OFF:
+        return EnforcementResult(enforcement_level=level, passed=True, error_count=0, warning_count=0,
+                                 models_validated=0, policy_types_checked=[], violations=[])
+    checked = ["documentation", "test_coverage"]
+    violations: list[Violation] = []
+    for m in models:
+        dbt_model = project.models[m.name]
+        violations += _documentation(dbt_model, resolved)
+        violations += _coverage(dbt_model, resolved)
+    if config.naming is not None and config.naming.enforcement is not EnforcementLevel.OFF:
+        checked.append("naming")
+        severity = "error" if config.naming.enforcement is EnforcementLevel.STRICT else "warning"
+        patterns = config.naming.custom_patterns if config.naming.pattern == "custom" else \
+            [NAMING_PATTERNS[config.naming.pattern]]
+        violations += _naming(models, patterns, config.naming.pattern, severity)
+    if config.custom_rules:
+        checked.append("custom")
+        violations += _custom(project, models, config)
+    errors = sum(v.severity == "error" for v in violations)
+    result = EnforcementResult(
+        enforcement_level=level, passed=errors == 0, error_count=errors,
+        warning_count=len(violations) - errors, models_validated=len(models),
+        policy_types_checked=sorted(checked), violations=violations,
+    )
+    if level is EnforcementLevel.STRICT and errors:
+        raise PolicyEnforcementError(product, [v for v in violations if v.severity == "error"])
+    return result
+
+
+def _documentation(model: DbtModel, gov: ResolvedGovernance) -> Iterable[Violation]:
+    if gov.require_descriptions and not model.description:
+        yield Violation(rule="documentation", model=model.name, severity="error",
+                        message="model has no description",
+                        fix=f"add `description:` for model {model.name} in its schema.yml")
+    if gov.require_column_descriptions:
+        for col in model.columns.values():
+            if not col.description:
+                yield Violation(rule="documentation", model=model.name, severity="error",
+                                message=f"column {col.name} has no description",
+                                fix=f"describe column {col.name} of {model.name} in schema.yml")
+
+
+def _coverage(model: DbtModel, gov: ResolvedGovernance) -> Iterable[Violation]:
+    if gov.minimum_test_coverage == 0:
+        return
+    if model.columns:
+        tested = sum(1 for c in model.columns.values() if c.tests)
+        pct = round(100 * tested / len(model.columns))
+    else:
+        pct = 100 if model.model_tests else 0
+    if pct < gov.minimum_test_coverage:
+        yield Violation(rule="test_coverage", model=model.name, severity="error",
+                        message=f"test coverage {pct}% is below the required {gov.minimum_test_coverage}%",
+                        fix=f"add tests (not_null, unique, ...) to more columns of {model.name} in schema.yml")
+
+
+def _naming(models: Sequence[ResolvedModel], patterns: list[str], label: str, severity: str) -> Iterable[Violation]:
+    compiled = [re.compile(p) for p in patterns]
+    for m in models:
+        if not any(p.fullmatch(m.name) for p in compiled):
+            yield Violation(rule="naming", model=m.name, severity="error" if severity == "error" else "warning",
+                            message=f"name does not follow the {label} convention ({' | '.join(patterns)})",
+                            fix=f"rename {m.name} to match {patterns[0]}")
+
+
+def _custom(project: DbtProject, models: Sequence[ResolvedModel], config: GovernanceConfig) -> Iterable[Violation]:
+    for rule in config.custom_rules:
+        for m in models:
+            dbt_model = project.models[m.name]
+            if isinstance(rule, RequireTags) and m.name.startswith(rule.prefix):
+                missing = sorted(set(rule.required_tags) - set(m.tags) - set(dbt_model.tags))
+                if missing:
+                    yield Violation(rule="custom.require_tags_for_prefix", model=m.name, severity="error",
+                                    message=f"missing required tags {missing}",
+                                    fix=f"tag {m.name} with {missing} (floe.yaml transforms[].tags)")
+            elif isinstance(rule, RequireMeta) and fnmatch.fnmatch(m.name, rule.applies_to):
+                if rule.field not in dbt_model.meta:
+                    yield Violation(rule="custom.require_meta_field", model=m.name, severity="error",
+                                    message=f"meta field {rule.field!r} is missing",
+                                    fix=f"add `config: {{meta: {{{rule.field}: ...}}}}` to {m.name}")
+            elif isinstance(rule, RequireTests) and fnmatch.fnmatch(m.name, rule.applies_to):
+                present = set(dbt_model.model_tests) | {t for c in dbt_model.columns.values() for t in c.tests}
+                missing = sorted(set(rule.test_types) - present)
+                if missing:
+                    yield Violation(rule="custom.require_tests_of_type", model=m.name, severity="error",
+                                    message=f"missing tests of type {missing}",
+                                    fix=f"add {missing} tests to {m.name} in schema.yml")

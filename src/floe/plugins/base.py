@@ -1,0 +1,64 @@
+"""What every plugin is: a named, versioned implementation with a config model and a health check."""
+
+from __future__ import annotations
+
+from abc import ABC
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from floe.plugins.types import PluginType
+
+FLOE_PLUGIN_API_VERSION = "1.0"
+
+
+class HealthState(str, Enum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+    NOT_CONFIGURED = "not_configured"
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    state: HealthState
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.state in (HealthState.HEALTHY, HealthState.DEGRADED)
+
+
+class FloePlugin(ABC):
+    """Base of every plugin ABC.
+
+    A plugin class declares ``name``, ``version``, ``floe_api_version`` and ``config_model`` as class
+    attributes and is instantiated with its validated config, or with ``None`` when the manifest does
+    not configure it (it must still answer ``health_check``).
+    """
+
+    plugin_type: ClassVar[PluginType]
+    name: ClassVar[str]
+    version: ClassVar[str] = "0.1.0"
+    floe_api_version: ClassVar[str] = FLOE_PLUGIN_API_VERSION
+    description: ClassVar[str] = ""
+    config_model: ClassVar[type[BaseModel] | None] = None
+
+    def __init__(self, config: BaseModel | None = None) -> None:
+        self.config = config
+
+    @property
+    def configured(self) -> bool:
+        return self.config is not None
+
+    def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        """Report whether the plugin can do its job now. Must return within ``timeout``, never raise."""
+        if not self.configured:
+            return HealthStatus(HealthState.NOT_CONFIGURED, f"{self.name} is not configured in the manifest")
+        return HealthStatus(HealthState.HEALTHY, "no external dependency")
+
+    def not_configured(self) -> HealthStatus:
+        return HealthStatus(HealthState.NOT_CONFIGURED, f"{self.name} is not configured in the manifest")

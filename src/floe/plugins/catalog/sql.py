@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from floe.config.plugins import SqlCatalogConfig
+from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.interfaces import CatalogPlugin, SecretResolver
+
+
+class SqlCatalogPlugin(CatalogPlugin):
+    """PyIceberg's SQL catalog on a local SQLite file: Iceberg with no services at all."""
+
+    name: ClassVar[str] = "sql"
+    description: ClassVar[str] = "SQLite-backed Iceberg catalog (embedded)"
+    config_model = SqlCatalogConfig
+    config: SqlCatalogConfig | None
+
+    def pyiceberg_properties(self, resolve: SecretResolver, warehouse_root: str) -> dict[str, str]:
+        cfg = self.config or SqlCatalogConfig(type="sql")
+        root = warehouse_root.removeprefix("file://")
+        db = cfg.path if cfg.path.startswith("/") else f"{root}/{cfg.path}"
+        return {"type": "sql", "uri": f"sqlite:///{db}", "warehouse": warehouse_root}
+
+    def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
+        return None
+
+    def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        if self.config is None:
+            return self.not_configured()
+        import importlib.util
+
+        if importlib.util.find_spec("pyiceberg") is None:
+            return HealthStatus(HealthState.UNHEALTHY, "pyiceberg is not installed")
+        return HealthStatus(HealthState.HEALTHY, f"SQLite catalog file {self.config.path}")

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from floe.config.plugins import DuckDBConfig
+from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.interfaces import ComputePlugin
+
+DUCKDB_EXTENSIONS = ("httpfs", "avro", "iceberg")
+
+
+class DuckDBComputePlugin(ComputePlugin):
+    """DuckDB through dbt-duckdb: local tables (embedded) or an attached Iceberg REST catalog."""
+
+    name: ClassVar[str] = "duckdb"
+    description: ClassVar[str] = "DuckDB 1.5 via dbt-duckdb"
+    config_model = DuckDBConfig
+    config: DuckDBConfig | None
+
+    def dbt_output(self, *, product_slug: str, catalog: Mapping[str, Any] | None) -> dict[str, Any]:
+        cfg = self.config or DuckDBConfig(type="duckdb")
+        output: dict[str, Any] = {
+            "type": "duckdb",
+            "path": "{{ env_var('FLOE_DUCKDB_PATH') }}",
+            "threads": cfg.threads,
+            "settings": {"memory_limit": cfg.memory_limit},
+        }
+        if catalog is not None:
+            # Extensions come from the pip wheels, installed into a private directory before dbt
+            # starts; under `settings` dbt-duckdb would try to download them (local-components §3).
+            output["config_options"] = {
+                "extension_directory": "{{ env_var('FLOE_DUCKDB_EXTENSION_DIR') }}",
+                "autoinstall_known_extensions": False,
+            }
+            output["extensions"] = list(DUCKDB_EXTENSIONS)
+            output["secrets"] = list(catalog.get("secrets", []))
+            output["attach"] = [catalog["attach"]]
+        return output
+
+    def required_dbt_packages(self) -> list[str]:
+        return ["dbt-duckdb==1.11.1", "duckdb==1.5.5"]
+
+    def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        import importlib.util
+
+        if importlib.util.find_spec("duckdb") is None:
+            return HealthStatus(HealthState.UNHEALTHY, "the duckdb package is not installed")
+        return HealthStatus(HealthState.HEALTHY, "in-process engine available")

@@ -1,0 +1,215 @@
+"""The fourteen plugin ABCs. Implementations live in the per-type subpackages (and in third-party
+packages) and are found through entry points."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import SecretStr
+
+from floe.plugins.base import FloePlugin
+from floe.plugins.types import PluginType
+
+if TYPE_CHECKING:
+    from floe.compiler.artifacts import CompiledArtifacts, ResolvedGovernance
+    from floe.config._base import SecretRef
+
+
+class ComputePlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.COMPUTE
+
+    @abstractmethod
+    def dbt_output(self, *, product_slug: str, catalog: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The dbt profile output (one target) for this engine; secrets only as env_var() references.
+
+        Args:
+            product_slug: the product name with ``-`` replaced by ``_``.
+            catalog: the catalog plugin's ``duckdb_attach`` description, or None for local tables.
+        """
+
+    @abstractmethod
+    def required_dbt_packages(self) -> list[str]:
+        """pip packages the generated profile needs (e.g. ``dbt-duckdb``)."""
+
+
+class OrchestratorPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.ORCHESTRATOR
+
+    @abstractmethod
+    def definitions_module(self, artifacts_path: Path) -> str:
+        """Source of the thin module that loads the product's definitions from its artifacts."""
+
+    @abstractmethod
+    def build_definitions(self, artifacts: CompiledArtifacts, artifacts_path: Path) -> Any:
+        """Build the orchestrator's definitions (assets, jobs, schedules, sensors) from artifacts."""
+
+
+class CatalogPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.CATALOG
+
+    @abstractmethod
+    def pyiceberg_properties(self, resolve: SecretResolver, warehouse_root: str) -> dict[str, str]:
+        """Properties for ``pyiceberg.catalog.load_catalog`` (secrets resolved at runtime only)."""
+
+    @abstractmethod
+    def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
+        """How DuckDB attaches this catalog (None: DuckDB writes local tables and floe exports them)."""
+
+    def table_properties(self, governance: ResolvedGovernance) -> dict[str, str]:
+        """Iceberg table properties derived from compiled governance."""
+        max_age_ms = governance.default_ttl_hours * 3600 * 1000
+        return {
+            "history.expire.max-snapshot-age-ms": str(max_age_ms),
+            "history.expire.min-snapshots-to-keep": str(governance.snapshot_keep_last),
+            "floe.data-retention-days": str(governance.data_retention_days),
+        }
+
+
+class StoragePlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.STORAGE
+
+    @abstractmethod
+    def warehouse_root(self, base_dir: Path) -> str:
+        """URI of the warehouse root (``file:///...`` or ``s3://bucket``)."""
+
+    @abstractmethod
+    def fileio_properties(self, resolve: SecretResolver) -> dict[str, str]:
+        """PyIceberg FileIO properties (``s3.endpoint`` ...), secrets resolved at runtime only."""
+
+    @abstractmethod
+    def dbt_secrets(self) -> list[dict[str, Any]]:
+        """dbt-duckdb ``secrets:`` entries, values as env_var() references."""
+
+
+class TelemetryBackendPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.TELEMETRY_BACKEND
+
+    @abstractmethod
+    def otlp_endpoint(self) -> str | None:
+        """Where spans go (None: console / no export)."""
+
+
+class LineageBackendPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.LINEAGE_BACKEND
+
+    @abstractmethod
+    def transport_config(self) -> dict[str, Any]:
+        """openlineage-python transport config (``{"type": "http", "url": ...}``)."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    success: bool
+    command: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+
+class DbtPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.DBT
+
+    @abstractmethod
+    def invoke(
+        self, args: Sequence[str], *, project_dir: Path, profiles_dir: Path, env: Mapping[str, str] | None = None
+    ) -> DbtResult:
+        """Run one dbt command (``["run", "--select", ...]``) and return its results."""
+
+
+class SemanticLayerPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
+
+    @abstractmethod
+    def generate_model(self, artifacts: CompiledArtifacts) -> dict[str, str]:
+        """Files (relative path -> content) describing the semantic model over the product's marts."""
+
+
+class IngestionPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.INGESTION
+
+    @abstractmethod
+    def destination_config(self, catalog_properties: Mapping[str, str]) -> dict[str, Any]:
+        """Where ingested data lands (the product's ``<product>_raw`` namespace)."""
+
+
+class QualityPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.QUALITY
+
+    @abstractmethod
+    def dbt_test_selector(self, models: Sequence[str]) -> list[str]:
+        """dbt arguments selecting the quality checks for ``models``."""
+
+
+class RBACPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.RBAC
+
+    @abstractmethod
+    def generate(self, product: str, namespaces: Sequence[str]) -> list[dict[str, Any]]:
+        """Access-control objects (e.g. Kubernetes ServiceAccount/Role/RoleBinding) for one product."""
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    product: str
+    severity: str
+    title: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class AlertChannelPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.ALERT_CHANNEL
+
+    @abstractmethod
+    def send_alert(self, event: AlertEvent) -> bool:
+        """Deliver one alert; True when the channel accepted it."""
+
+    @abstractmethod
+    def validate_config(self) -> list[str]:
+        """Problems with the configuration (empty when usable)."""
+
+
+class SecretsPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.SECRETS
+
+    @abstractmethod
+    def get_secret(self, ref: SecretRef) -> SecretStr:
+        """Resolve one reference; raise ConfigError naming the reference when it is missing."""
+
+
+class IdentityPlugin(FloePlugin):
+    plugin_type: ClassVar[PluginType] = PluginType.IDENTITY
+
+    @abstractmethod
+    def validate_token(self, token: SecretStr) -> dict[str, Any]:
+        """Claims of a valid token; raise AuthenticationError otherwise."""
+
+
+class SecretResolver:
+    """Callable handed to plugins so they resolve secret references only at runtime."""
+
+    def __init__(self, plugin: SecretsPlugin) -> None:
+        self._plugin = plugin
+
+    def __call__(self, ref: SecretRef) -> str:
+        return self._plugin.get_secret(ref).get_secret_value()
+
+
+PLUGIN_ABC_MAP: dict[PluginType, type[FloePlugin]] = {
+    PluginType.COMPUTE: ComputePlugin,
+    PluginType.ORCHESTRATOR: OrchestratorPlugin,
+    PluginType.CATALOG: CatalogPlugin,
+    PluginType.STORAGE: StoragePlugin,
+    PluginType.TELEMETRY_BACKEND: TelemetryBackendPlugin,
+    PluginType.LINEAGE_BACKEND: LineageBackendPlugin,
+    PluginType.DBT: DbtPlugin,
+    PluginType.SEMANTIC_LAYER: SemanticLayerPlugin,
+    PluginType.INGESTION: IngestionPlugin,
+    PluginType.QUALITY: QualityPlugin,
+    PluginType.RBAC: RBACPlugin,
+    PluginType.ALERT_CHANNEL: AlertChannelPlugin,
+    PluginType.SECRETS: SecretsPlugin,
+    PluginType.IDENTITY: IdentityPlugin,
+}

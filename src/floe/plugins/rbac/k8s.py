@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from floe.config.plugins import K8sRbacConfig
+from floe.plugins.interfaces import RBACPlugin
+
+
+class K8sRbacPlugin(RBACPlugin):
+    """Kubernetes ServiceAccount + Role + RoleBinding per product, least privilege."""
+
+    name: ClassVar[str] = "k8s"
+    description: ClassVar[str] = "Kubernetes RBAC manifests"
+    config_model = K8sRbacConfig
+    config: K8sRbacConfig | None
+
+    def generate(self, product: str, namespaces: Sequence[str]) -> list[dict[str, Any]]:
+        ns = (self.config or K8sRbacConfig(type="k8s")).namespace
+        sa = f"floe-{product}"
+        labels = {"app.kubernetes.io/part-of": "floe", "floe.dev/product": product}
+        meta = {"name": sa, "namespace": ns, "labels": labels}
+        return [
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [f"{sa}-catalog"],
+                           "verbs": ["get"]}],
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa},
+                "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
+            },
+        ]

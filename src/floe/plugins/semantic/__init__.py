@@ -1,0 +1,1 @@
+"""Builtin semantic plugins."""

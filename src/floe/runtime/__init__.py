@@ -1,0 +1,1 @@
+"""Runtime: everything here reads CompiledArtifacts only, never the YAML inputs."""

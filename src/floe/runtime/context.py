@@ -1,0 +1,95 @@
+"""What a run needs, derived from the artifacts file alone."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from floe.compiler.artifacts import CompiledArtifacts
+from floe.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunContext:
+    artifacts_path: Path
+    artifacts: CompiledArtifacts
+
+    @classmethod
+    def load(cls, artifacts_path: Path) -> RunContext:
+        if not artifacts_path.exists():
+            raise ConfigError("compiled artifacts not found", file=artifacts_path,
+                              hint="run `floe compile <product>` first")
+        return cls(artifacts_path.resolve(), CompiledArtifacts.from_file(artifacts_path))
+
+    @property
+    def out_dir(self) -> Path:
+        return self.artifacts_path.parent
+
+    @property
+    def project_dir(self) -> Path:
+        return (self.out_dir / self.artifacts.paths.project_dir).resolve()
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.out_dir / f"{self.artifacts.identity.slug}.duckdb"
+
+    @cached_property
+    def warehouse_root(self) -> str:
+        w = self.artifacts.paths.warehouse or ""
+        if "://" in w:
+            return w
+        return f"file://{(self.out_dir / w).resolve()}"
+
+    def dbt_env(self) -> dict[str, str]:
+        env = {"FLOE_DUCKDB_PATH": str(self.duckdb_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        if self.artifacts.dbt.vars.get("floe_materialized") == "iceberg_table":
+            from floe.runtime.duckdb_ext import extension_dir
+
+            env["FLOE_DUCKDB_EXTENSION_DIR"] = str(extension_dir())
+        return env
+
+    def dbt_vars_arg(self) -> list[str]:
+        return ["--vars", json.dumps(self.artifacts.dbt.vars, sort_keys=True)]
+
+    def secrets_plugin(self) -> Any:
+        from floe.plugins.registry import get_registry
+        from floe.plugins.types import PluginType
+
+        ref = self.artifacts.plugins.secrets
+        return get_registry().create(PluginType.SECRETS, ref.type, {"type": ref.type, **ref.config})
+
+    def catalog_properties(self) -> dict[str, str]:
+        """PyIceberg catalog properties, secrets resolved now (never written anywhere)."""
+        from floe.plugins.interfaces import CatalogPlugin, SecretResolver, StoragePlugin
+        from floe.plugins.registry import get_registry
+        from floe.plugins.types import PluginType
+
+        reg = get_registry()
+        resolve = SecretResolver(self.secrets_plugin())
+        c = self.artifacts.plugins.catalog
+        s = self.artifacts.plugins.storage
+        catalog = reg.create(PluginType.CATALOG, c.type, {"type": c.type, **c.config})
+        storage = reg.create(PluginType.STORAGE, s.type, {"type": s.type, **s.config})
+        assert isinstance(catalog, CatalogPlugin) and isinstance(storage, StoragePlugin)
+        root = self.warehouse_root
+        if root.startswith("file://"):
+            Path(root.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        return {**catalog.pyiceberg_properties(resolve, root), **storage.fileio_properties(resolve)}
+
+    def table_properties(self) -> dict[str, str]:
+        from floe.plugins.interfaces import CatalogPlugin
+        from floe.plugins.registry import get_registry
+        from floe.plugins.types import PluginType
+
+        c = self.artifacts.plugins.catalog
+        catalog = get_registry().create(PluginType.CATALOG, c.type, {"type": c.type, **c.config})
+        assert isinstance(catalog, CatalogPlugin)
+        return catalog.table_properties(self.artifacts.governance)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

@@ -1,0 +1,117 @@
+"""Dagster definitions for one product, built from its CompiledArtifacts by a thin loader.
+
+One asset per dbt seed and model (dagster-dbt), an asset job, the schedule from floe.yaml and
+sensors that always name their job.
+"""
+
+
+import os
+from pathlib import Path
+from typing import Any
+
+from floe.compiler.artifacts import CompiledArtifacts
+from floe.runtime.context import RunContext
+
+
+def dbt_target_path(ctx: RunContext) -> Path:
+    return ctx.out_dir / "dbt"
+
+
+def prepare_dbt_env(ctx: RunContext) -> dict[str, str]:
+    """Environment every dbt invocation of this product gets (also exported for code servers)."""
+    env = {**ctx.dbt_env(), "DBT_TARGET_PATH": str(dbt_target_path(ctx)), "DBT_LOG_PATH": str(ctx.out_dir / "logs")}
+    os.environ.update(env)
+    return env
+
+
+def ensure_dbt_manifest(ctx: RunContext) -> Path:
+    """dbt's manifest.json for this compile, produced by `dbt parse` when missing or stale."""
+    from floe.errors import RuntimeFailure
+    from floe.plugins.dbt.core import DbtCorePlugin
+
+    manifest = dbt_target_path(ctx) / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= ctx.artifacts_path.stat().st_mtime:
+        return manifest
+    result = DbtCorePlugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
+                                    profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
+    if not result.success:
+        raise RuntimeFailure(f"dbt parse failed for {ctx.artifacts.metadata.product_name}:\n{result.message}")
+    return manifest
+
+
+def load_definitions(artifacts_path: Path) -> Any:
+    ctx = RunContext.load(artifacts_path)
+    return build_definitions(ctx.artifacts, ctx.artifacts_path)
+
+
+def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any:
+    import dagster as dg
+    from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+    from floe.plugins.dbt.core import dbt_executable
+
+    ctx = RunContext(artifacts_path.resolve(), artifacts)
+    prepare_dbt_env(ctx)
+    manifest = ensure_dbt_manifest(ctx)
+    slug = artifacts.identity.slug
+    block = artifacts.governance.block_on_failure
+
+    class Translator(DagsterDbtTranslator):
+        def get_asset_key(self, dbt_resource_props: Any) -> dg.AssetKey:
+            return dg.AssetKey([slug, dbt_resource_props["name"]])
+
+        def get_group_name(self, dbt_resource_props: Any) -> str:
+            return slug
+
+    @dbt_assets(manifest=manifest, name=f"{slug}_dbt", dagster_dbt_translator=Translator())
+    def product_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Any:
+        from floe.runtime.observe import model_run_observer
+
+        vars_arg = ctx.dbt_vars_arg()
+        with model_run_observer(ctx) as observer:
+            if block:
+                # `dbt build` runs tests right after each model and skips everything downstream of a failure.
+                yield from observer.watch(dbt.cli(["build", *vars_arg], context=context).stream())
+            else:
+                yield from observer.watch(dbt.cli(["seed", *vars_arg], context=context).stream())
+                yield from observer.watch(dbt.cli(["run", *vars_arg], context=context).stream())
+                invocation = dbt.cli(["test", *vars_arg], context=context, raise_on_error=False)
+                yield from observer.watch(invocation.stream())
+            observer.publish()
+
+    job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug))
+    schedules = []
+    if artifacts.schedule is not None:
+        schedules.append(dg.ScheduleDefinition(
+            name=f"{slug}_schedule", job=job, cron_schedule=artifacts.schedule.cron,
+            execution_timezone=artifacts.schedule.timezone,
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+        ))
+    sensors = [_file_sensor(ctx, s.name, s.watch_path, s.minimum_interval_seconds, job) for s in artifacts.sensors]
+    return dg.Definitions(
+        assets=[product_assets],
+        jobs=[job],
+        schedules=schedules,
+        sensors=sensors,
+        resources={"dbt": DbtCliResource(project_dir=str(ctx.project_dir), profiles_dir=str(ctx.out_dir),
+                                         target=artifacts.dbt.target, dbt_executable=dbt_executable())},
+    )
+
+
+def _file_sensor(ctx: RunContext, name: str, watch: str, interval: int, job: Any) -> Any:
+    import dagster as dg
+
+    path = (ctx.project_dir / watch).resolve()
+
+    # The job is explicit: a sensor without a target cannot request runs (seed 15-FR-009).
+    @dg.sensor(name=f"{ctx.artifacts.identity.slug}_{name}", job=job, minimum_interval_seconds=interval)
+    def _sensor(context: dg.SensorEvaluationContext) -> Any:
+        if not path.exists():
+            return dg.SkipReason(f"{path} does not exist")
+        mtime = str(path.stat().st_mtime_ns)
+        if context.cursor == mtime:
+            return dg.SkipReason("no change")
+        context.update_cursor(mtime)
+        return dg.RunRequest(run_key=mtime)
+
+    return _sensor

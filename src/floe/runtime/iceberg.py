@@ -1,0 +1,83 @@
+"""Iceberg writes for the embedded default: DuckDB tables -> PyIceberg (SQLite catalog, local files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from floe.runtime.context import RunContext
+
+
+@dataclass(frozen=True)
+class ExportedTable:
+    identifier: str
+    rows: int
+
+
+def load_catalog(ctx: RunContext) -> Any:
+    from pyiceberg.catalog import load_catalog as _load
+
+    return _load(f"floe-{ctx.artifacts.identity.slug}", **ctx.catalog_properties())
+
+
+def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:
+    """Copy ``(schema, table)`` pairs from the run's DuckDB file into Iceberg, replacing contents.
+
+    Each table is one Iceberg commit (overwrite), so a reader sees the old or the new data, never half.
+    """
+    import duckdb
+
+    catalog = load_catalog(ctx)
+    props = ctx.table_properties()
+    exported: list[ExportedTable] = []
+    con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
+    try:
+        for schema, table in names:
+            db = ctx.duckdb_path.stem
+            data = con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
+            data = _iceberg_compatible(data)
+            catalog.create_namespace_if_not_exists(schema)
+            ident = f"{schema}.{table}"
+            if catalog.table_exists(ident):
+                tbl = catalog.load_table(ident)
+                with tbl.update_schema() as update:
+                    update.union_by_name(data.schema)
+                tbl.overwrite(data)
+            else:
+                tbl = catalog.create_table(ident, schema=data.schema, properties=props)
+                tbl.append(data)
+            exported.append(ExportedTable(ident, data.num_rows))
+    finally:
+        con.close()
+    return exported
+
+
+def _iceberg_compatible(table: Any) -> Any:
+    """Iceberg has no unsigned ints, nanosecond or zoned-naive mixes; cast the few DuckDB types that differ."""
+    import pyarrow as pa
+
+    fields = []
+    changed = False
+    for f in table.schema:
+        t = f.type
+        if pa.types.is_timestamp(t) and t.unit != "us":
+            t = pa.timestamp("us", tz=t.tz)
+        elif pa.types.is_uint8(t) or pa.types.is_uint16(t) or pa.types.is_int8(t) or pa.types.is_int16(t):
+            t = pa.int32()
+        elif pa.types.is_uint32(t) or pa.types.is_uint64(t):
+            t = pa.int64()
+        elif pa.types.is_large_string(t):
+            t = pa.string()
+        changed |= t != f.type
+        fields.append(pa.field(f.name, t, nullable=True))
+    return table.cast(pa.schema(fields)) if changed else table
+
+
+def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
+    catalog = load_catalog(ctx)
+    counts = {}
+    for ident in identifiers:
+        tbl = catalog.load_table(ident)
+        counts[ident] = sum(task.file.record_count for task in tbl.scan().plan_files())
+    return counts

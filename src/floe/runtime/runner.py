@@ -1,0 +1,112 @@
+"""`floe run` and `floe demo`: compile, execute through Dagster in-process, report."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from floe.errors import FloeError, RuntimeFailure
+
+
+@dataclass
+class RunResult:
+    product: str
+    success: bool
+    message: str = ""
+    seconds: float = 0.0
+    marts: dict[str, int] = field(default_factory=dict)
+    artifacts_path: Path | None = None
+
+
+def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.compiler.stages import compile_pipeline, default_output_dir, resolve_spec_path
+    from floe.config.loader import load_model
+    from floe.config.manifest import PlatformManifest
+    from floe.config.spec import FloeSpec
+
+    spec_path = resolve_spec_path(product)
+    if manifest_path is None:
+        spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
+        manifest_path = (spec_path.parent / spec.platform.manifest).resolve()
+    out = default_output_dir(spec_path, load_model(manifest_path, PlatformManifest))
+    compile_pipeline(spec_path, manifest_path, output_dir=out)
+    return out / ARTIFACTS_FILE
+
+
+def run_product(product: Path, *, manifest_path: Path | None = None, platform: bool = False,
+                console: Any = None) -> RunResult:
+    if platform:
+        raise FloeError("`floe run --platform` needs the local platform, which is not available in this build",
+                        hint="run without --platform to use the embedded default")
+    start = time.monotonic()
+    artifacts_path = compile_for_run(product, manifest_path)
+    return execute(artifacts_path, console=console, started=start)
+
+
+def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:
+    from floe.runtime.context import RunContext
+    from floe.runtime.dagster import build_definitions
+    from floe.runtime.iceberg import row_counts
+
+    started = started or time.monotonic()
+    ctx = RunContext.load(artifacts_path)
+    name = ctx.artifacts.metadata.product_name
+    if console:
+        console.print(f"[bold]{name}[/]: running {len(ctx.artifacts.transforms.models)} models "
+                      f"+ {len(ctx.artifacts.transforms.seeds)} seeds in-process")
+    defs = build_definitions(ctx.artifacts, ctx.artifacts_path)
+    job = defs.resolve_job_def(f"{ctx.artifacts.identity.slug}_job")
+    log_path = ctx.out_dir / "logs" / "run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt and dagster are chatty; the full log goes to a file, the console gets the outcome.
+    with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        result = job.execute_in_process(
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    if not result.success:
+        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result),
+                             hint=f"fix the model named above and rerun; full log: {log_path}")
+    marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
+             if m.tier == "gold"]
+    counts = row_counts(ctx, marts)
+    if console:
+        console.print(f"[green]{name}[/]: succeeded in {time.monotonic() - started:.1f}s (log: {log_path})")
+    return RunResult(product=name, success=True, seconds=time.monotonic() - started, marts=counts,
+                     artifacts_path=artifacts_path)
+
+
+def _failure_summary(ctx: Any, result: Any) -> str:
+    """The failing dbt nodes with dbt's own message, else Dagster's step errors."""
+    from floe.runtime.observe import run_results
+
+    lines = [
+        f"  {r['unique_id'].split('.', 1)[-1]} ({r['status']}): {(r.get('message') or '').strip()[:500]}"
+        for r in run_results(ctx) if r["status"] in {"error", "fail", "runtime error"}
+    ]
+    if not lines:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+                lines.append("  " + event.step_failure_data.error.message.strip()[:800])
+    return "\n".join(lines) or "  (no detail; see the log)"
+
+
+def run_demo(manifest: Path, *, products: list[str] | None = None, console: Any = None) -> bool:
+    from rich.table import Table
+
+    demo_dir = manifest.resolve().parent
+    names = products or ["customer-360", "iot-telemetry", "financial-risk"]
+    results: list[RunResult] = []
+    for name in names:
+        results.append(run_product(demo_dir / name, manifest_path=manifest, console=console))
+    table = Table("product", "mart (Iceberg table)", "rows", "seconds", title="floe demo: marts")
+    for r in results:
+        for mart, rows in r.marts.items():
+            table.add_row(r.product, mart, str(rows), f"{r.seconds:.1f}")
+    if console:
+        console.print(table)
+    return all(r.success for r in results)

@@ -1,0 +1,82 @@
+"""OpenTelemetry set-up: idempotent, driven by OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_SERVICE_NAME.
+
+An unreachable collector never breaks a compile or a run: floe says so once and carries on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_SERVICE = "floe-platform"
+_provider: Any = None
+_warned = False
+
+
+def _reachable(endpoint: str, timeout: float = 0.5) -> bool:
+    import socket
+
+    parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4317), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def init_telemetry(service_name: str | None = None, endpoint: str | None = None,
+                   protocol: str | None = None) -> bool:
+    """Install a recording tracer provider exporting over OTLP. Returns True when exporting."""
+    global _provider, _warned
+    if _provider is not None:
+        return True
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() in {"true", "1", "yes"}:
+        return False
+    endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not endpoint:
+        return False
+    if not _reachable(endpoint):
+        if not _warned:
+            print(f"floe: telemetry unavailable ({endpoint} unreachable); continuing without traces",
+                  file=sys.stderr)
+            _warned = True
+        return False
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    protocol = protocol or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    if protocol.startswith("http"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+        exporter: Any = HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces", timeout=3)
+    else:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+        exporter = GrpcExporter(endpoint=endpoint, insecure=True, timeout=3)
+    service = service_name or os.environ.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    return True
+
+
+def flush(timeout_millis: int = 5000) -> None:
+    if _provider is not None:
+        _provider.force_flush(timeout_millis)
+
+
+@contextmanager
+def telemetry_session(service_name: str | None = None) -> Iterator[None]:
+    """Initialise telemetry for a CLI command and flush whatever was recorded at the end."""
+    init_telemetry(service_name)
+    try:
+        yield
+    finally:
+        flush()

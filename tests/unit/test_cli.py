@@ -1,0 +1,75 @@
+"""The CLI: fast start-up, clean errors (no traceback unless --debug), useful exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from tests.conftest import DEMO, ROOT
+
+FLOE = [sys.executable, "-m", "floe.cli.main"]
+
+
+def _floe(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FLOE, *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def test_version() -> None:
+    r = _floe("--version")
+    assert r.returncode == 0 and r.stdout.startswith("floe ")
+
+
+def test_cli_path_imports_no_heavy_libraries() -> None:
+    code = (
+        "import sys, floe, floe.cli.main\n"
+        "heavy = [m for m in ('duckdb','pyarrow','dagster','dbt','pyiceberg','dagster_dbt') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
+
+
+def test_compile_writes_outputs(tmp_path: Path) -> None:
+    r = _floe("compile", str(DEMO / "customer-360"), "--output", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "compiled customer-360" in r.stdout
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"compiled_artifacts.json", "profiles.yml",
+                                                               "definitions.py"}
+
+
+def test_bad_manifest_is_a_clean_error(demo_copy: Path) -> None:
+    manifest = demo_copy / "manifest.yaml"
+    data = yaml.safe_load(manifest.read_text())
+    data["plugins"]["compute"]["type"] = "oracle"
+    manifest.write_text(yaml.safe_dump(data))
+    r = _floe("compile", str(demo_copy / "customer-360"))
+    assert r.returncode == 5
+    assert "Traceback" not in r.stderr
+    assert "plugins.compute.type" in r.stderr and "'oracle'" in r.stderr and "duckdb" in r.stderr
+    assert not (demo_copy / "customer-360" / "target").exists()
+    debug = _floe("--debug", "compile", str(demo_copy / "customer-360"))
+    assert "Traceback" in debug.stderr
+
+
+def test_missing_product_is_a_clean_error(tmp_path: Path) -> None:
+    r = _floe("compile", str(tmp_path / "nope"))
+    assert r.returncode == 5 and "file not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_schema_command() -> None:
+    r = _floe("schema", "floe")
+    assert r.returncode == 0 and '"FloeSpec"' in r.stdout
+
+
+def test_plugins_list_shows_all_types() -> None:
+    r = _floe("plugins", "list")
+    assert r.returncode == 0
+    for t in ("compute", "alert_channel", "identity", "semantic_layer"):
+        assert t in r.stdout
+
+
+def test_validate() -> None:
+    r = _floe("validate", str(DEMO / "financial-risk"))
+    assert r.returncode == 0 and "6 models checked" in r.stdout
