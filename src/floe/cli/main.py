@@ -22,6 +22,15 @@ app = typer.Typer(
 plugins_app = typer.Typer(help="Discover and check plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 
+
+def _platform_app() -> typer.Typer:
+    from floe.cli.platform import app as platform_app
+
+    return platform_app
+
+
+app.add_typer(_platform_app(), name="platform")
+
 _state = {"debug": False}
 
 ManifestOpt = Annotated[

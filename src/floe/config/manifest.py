@@ -24,6 +24,16 @@ class Approvals(FloeModel):
     compute: list[str] = Field(default_factory=list)
 
 
+class LocalPlatformConfig(FloeModel):
+    """Settings of `floe platform` that no plugin URL already says (ports of the plugins' services
+    come from their URLs in ``plugins``)."""
+
+    registry_port: int = Field(default=5050, ge=1024, le=65535)
+    start_timeout_seconds: int = Field(default=600, ge=10)
+    products: list[str] = Field(default_factory=lambda: ["*/floe.yaml"])
+    """Globs (relative to the manifest) of the products the platform's Dagster loads."""
+
+
 class PlatformManifest(FloeModel):
     api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion")
     kind: Literal["Manifest"]
@@ -31,6 +41,7 @@ class PlatformManifest(FloeModel):
     plugins: PluginsConfig
     approved: Approvals = Field(default_factory=Approvals)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    platform: LocalPlatformConfig = Field(default_factory=LocalPlatformConfig)
 
     @model_validator(mode="after")
     def _default_compute_is_approved(self) -> PlatformManifest:

@@ -50,7 +50,24 @@ class RunContext:
             from floe.runtime.duckdb_ext import extension_dir
 
             env["FLOE_DUCKDB_EXTENSION_DIR"] = str(extension_dir())
+            env.update(self._dbt_credentials())
         return env
+
+    def _dbt_credentials(self) -> dict[str, str]:
+        """The env vars the generated profile's env_var() calls read, resolved by the secrets plugin."""
+        from floe.config._base import SecretRef
+
+        resolve = self.secrets_plugin().get_secret
+        wanted = {
+            "FLOE_CATALOG_CLIENT_ID": self.artifacts.plugins.catalog.config.get("client_id"),
+            "FLOE_CATALOG_CLIENT_SECRET": self.artifacts.plugins.catalog.config.get("client_secret"),
+            "FLOE_S3_ACCESS_KEY_ID": self.artifacts.plugins.storage.config.get("access_key_id"),
+            "FLOE_S3_SECRET_ACCESS_KEY": self.artifacts.plugins.storage.config.get("secret_access_key"),
+        }
+        return {
+            name: resolve(SecretRef.model_validate(ref)).get_secret_value()
+            for name, ref in wanted.items() if ref is not None
+        }
 
     def dbt_vars_arg(self) -> list[str]:
         return ["--vars", json.dumps(self.artifacts.dbt.vars, sort_keys=True)]

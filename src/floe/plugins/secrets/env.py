@@ -40,7 +40,12 @@ class EnvSecretsPlugin(SecretsPlugin):
                               hint="use a k8s secrets plugin inside Kubernetes")
         value = os.environ.get(ref.name)
         if value is None and self.config is not None and self.config.env_file:
-            value = _read_env_file(Path(self.config.env_file).expanduser()).get(ref.name)
+            value = _read_env_file(Path(os.path.expandvars(self.config.env_file)).expanduser()).get(ref.name)
+        if value is None:
+            # the local platform's generated credentials (`floe platform up` writes them)
+            from floe.platform.home import Home
+
+            value = _read_env_file(Home.current().secrets_file).get(ref.name)
         if value is None:
             raise ConfigError(f"secret {ref} is not set", key=ref.name,
                               hint=f"export {ref.name}=... (or start the platform: `floe platform up` "

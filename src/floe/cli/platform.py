@@ -1,0 +1,143 @@
+"""`floe platform ...`: the local platform's lifecycle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Run the local platform: real services as local processes.", no_args_is_help=True)
+
+ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="Platform manifest")]
+DEFAULT = Path("demo/manifest.yaml")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _progress(console: Any) -> Any:
+    colors = {"healthy": "green", "starting": "yellow", "failed": "red", "unhealthy": "red", "crashed": "red"}
+
+    def show(name: str, state: str, message: str) -> None:
+        from rich.markup import escape
+
+        color = colors.get(state, "dim")
+        console.print(f"  [{color}]{state:>9}[/] {name}  [dim]{escape(message)}[/]")
+
+    return show
+
+
+def _report(console: Any, rev: Any, steps: list[Any]) -> None:
+    for s in steps:
+        console.print(f"  bootstrap: {s.step}: {s.outcome}")
+    console.print(f"[green]release revision {rev.revision}: {rev.status}[/] ({rev.description})")
+
+
+@app.command()
+def up(manifest: ManifestOpt = DEFAULT,
+       timeout: Annotated[float | None, typer.Option(help="Seconds to wait for health")] = None) -> None:
+    """Start every service, wait until healthy, bootstrap, record a release revision."""
+    from floe.platform import controller
+
+    console = _console()
+    console.print(f"floe platform up ({manifest})")
+    rev, steps = controller.up(manifest, timeout=timeout, on_change=_progress(console))
+    _report(console, rev, steps)
+
+
+@app.command()
+def down() -> None:
+    """Stop every service (data stays in $FLOE_HOME)."""
+    from floe.platform import controller
+
+    stopped = controller.down()
+    _console().print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
+    """Services, health, pids, ports and the release revision with its history."""
+    from floe.platform import controller
+
+    st = controller.status()
+    if as_json:
+        typer.echo(json.dumps(st, indent=2))
+        return
+    from rich.table import Table
+
+    console = _console()
+    rel = st["release"]
+    revision = str(rel["revision"]) if rel else "-"
+    table = Table("service", "state", "health", "pid", "port", "revision", "restarts",
+                  title=f"floe platform ({st['home']})")
+    for s in st["services"]:
+        table.add_row(s["service"], s["state"], s["health"], str(s["pid"] or "-"), str(s["port"] or "-"),
+                      revision, str(s["restarts"]))
+    console.print(table)
+    if rel and rel["stuck"]:
+        console.print(f"[red]release revision {rel['revision']} is stuck in {rel['status']}: {rel['stuck']}[/]\n"
+                      "  -> run `floe platform recover`")
+    history = Table("revision", "status", "operation", "description", title="history")
+    for r in st["history"][-10:]:
+        history.add_row(str(r["revision"]), r["status"], r["operation"], r["description"])
+    console.print(history)
+
+
+@app.command()
+def logs(service: Annotated[str, typer.Argument(help="Service name (see status)")],
+         lines: Annotated[int, typer.Option("-n", help="Lines")] = 100) -> None:
+    """The last lines of a service's log."""
+    from floe.platform import controller
+
+    typer.echo(controller.logs(service, lines))
+
+
+@app.command()
+def bootstrap(manifest: ManifestOpt = DEFAULT) -> None:
+    """Create and verify buckets, catalog and grants (idempotent)."""
+    from floe.platform import controller
+
+    console = _console()
+    for s in controller.bootstrap(manifest):
+        console.print(f"  {s.step}: {s.outcome}")
+
+
+@app.command()
+def upgrade(manifest: ManifestOpt = DEFAULT) -> None:
+    """Apply a (changed) manifest as a new revision."""
+    from floe.platform import controller
+
+    console = _console()
+    rev, steps = controller.up(manifest, operation="upgrade", on_change=_progress(console))
+    _report(console, rev, steps)
+
+
+@app.command()
+def rollback(revision: Annotated[int | None, typer.Argument(help="Revision (default: last deployed)")] = None) -> None:
+    """Re-apply an earlier revision's manifest as a new revision."""
+    from floe.platform import controller
+
+    console = _console()
+    rev, steps = controller.rollback(revision, on_change=_progress(console))
+    _report(console, rev, steps)
+
+
+@app.command()
+def recover() -> None:
+    """Fail a stuck pending revision and roll back to the last deployed one."""
+    from floe.platform import controller
+
+    console = _console()
+    failed, result = controller.recover(on_change=_progress(console))
+    if failed is None and result is None:
+        console.print("nothing to recover: the latest revision is not stuck")
+        return
+    if failed is not None:
+        console.print(f"revision {failed.revision} marked failed ({failed.description})")
+    rev, steps = result
+    _report(console, rev, steps)

@@ -1,0 +1,1 @@
+"""The local platform: real services as local processes, a supervisor, releases and bootstrap."""

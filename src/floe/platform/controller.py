@@ -1,0 +1,258 @@
+"""`floe platform` operations: up, down, status, logs, bootstrap, upgrade, rollback, recover."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from floe.errors import FloeError
+from floe.platform.home import Home, ensure_secrets
+from floe.platform.release import ReleaseStore, Revision
+from floe.platform.supervisor import PID_FILE, STATE_FILE
+
+DEFAULT_MANIFEST = Path("demo/manifest.yaml")
+
+
+def load_manifest(path: Path) -> Any:
+    from floe.config.loader import load_model
+    from floe.config.manifest import PlatformManifest
+
+    return load_model(path, PlatformManifest)
+
+
+def discover_products(manifest_path: Path, manifest: Any) -> list[Path]:
+    base = manifest_path.resolve().parent
+    found: list[Path] = []
+    for pattern in manifest.platform.products:
+        found += [p.parent for p in sorted(base.glob(pattern))]
+    return found
+
+
+def compile_products(manifest_path: Path, products: list[Path]) -> list[Path]:
+    from floe.compiler.stages import compile_pipeline, default_output_dir
+
+    manifest = load_manifest(manifest_path)
+    dirs = []
+    for product in products:
+        out = default_output_dir(product / "floe.yaml", manifest)
+        compile_pipeline(product, manifest_path, output_dir=out)
+        dirs.append(out)
+    return dirs
+
+
+def supervisor_pid(home: Home) -> int | None:
+    path = home.run / PID_FILE
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return None
+    return pid
+
+
+def read_state(home: Home) -> dict[str, Any] | None:
+    path = home.run / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        return dict(json.loads(path.read_text()))
+    except json.JSONDecodeError:
+        return None
+
+
+def _start_supervisor(home: Home, manifest_path: Path, artifact_dirs: list[Path]) -> int:
+    (home.run / STATE_FILE).unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "floe.platform.supervisor", "--manifest", str(manifest_path.resolve())]
+    for d in artifact_dirs:
+        cmd += ["--product-dir", str(d)]
+    log = (home.logs / "supervisor.log").open("ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,  # noqa: S603
+                            start_new_session=True)
+    log.close()
+    return proc.pid
+
+
+def wait_until_healthy(home: Home, pid: int, timeout: float,
+                       on_change: Callable[[str, str, str], None] | None = None) -> dict[str, Any]:
+    """Follow the supervisor's state until every service is healthy, one fails, or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    seen: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        state = read_state(home)
+        alive = _alive(pid)
+        if state:
+            services = state["services"]
+            for name, s in services.items():
+                if seen.get(name) != s["state"]:
+                    seen[name] = s["state"]
+                    if on_change:
+                        on_change(name, s["state"], s["message"])
+            if all(s["state"] == "healthy" for s in services.values()):
+                return state
+            failed = {n: s for n, s in services.items() if s["state"] in {"failed", "unhealthy"}}
+            if failed:
+                detail = "; ".join(f"{n}: {s['message']}" for n, s in failed.items())
+                raise FloeError(f"platform did not come up: {detail}",
+                                hint="see `floe platform logs <service>`; fix, then `floe platform up` again")
+        if not alive:
+            raise FloeError("the supervisor exited while starting the platform",
+                            hint=f"see {home.logs / 'supervisor.log'}")
+        time.sleep(0.5)
+    raise FloeError(f"platform not healthy after {timeout:.0f}s",
+                    hint="`floe platform status` shows which service is late; `floe platform logs <service>`")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def up(manifest_path: Path, *, operation: str = "install", timeout: float | None = None,
+       on_change: Callable[[str, str, str], None] | None = None) -> tuple[Revision, list[Any]]:
+    from floe.platform.bootstrap import run_bootstrap
+
+    home = Home.current()
+    home.ensure()
+    manifest = load_manifest(manifest_path)
+    timeout = timeout or float(manifest.platform.start_timeout_seconds)
+    store = ReleaseStore(home)
+    existing = supervisor_pid(home)
+    if existing and operation == "install":
+        current = store.current()
+        raise FloeError(f"the platform is already running (supervisor pid {existing}, revision "
+                        f"{current.revision if current else '?'})",
+                        hint="`floe platform status` to inspect, `floe platform upgrade` to apply changes")
+    rev = store.begin(operation, manifest_path, timeout=timeout + 120)
+    try:
+        secrets = ensure_secrets(home)
+        if existing:
+            _stop_supervisor(home, existing)
+        artifact_dirs = compile_products(manifest_path, discover_products(manifest_path, manifest))
+        pid = _start_supervisor(home, manifest_path, artifact_dirs)
+        wait_until_healthy(home, pid, timeout, on_change)
+        steps = run_bootstrap(manifest, secrets)
+    except BaseException as exc:
+        store.finish(rev.revision, False, f"{operation} failed: {exc}".splitlines()[0][:300])
+        raise
+    done = store.finish(rev.revision, True, f"{operation} complete")
+    return done, steps
+
+
+def _stop_supervisor(home: Home, pid: int, timeout: float = 120) -> None:
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if _alive(pid):
+        raise FloeError(f"supervisor {pid} did not stop within {timeout:.0f}s",
+                        hint=f"inspect {home.logs / 'supervisor.log'}; then `kill {pid}`")
+
+
+def down(timeout: float = 120) -> list[str]:
+    """Stop every service; returns the names of services that were running."""
+    home = Home.current()
+    state = read_state(home) or {"services": {}}
+    pid = supervisor_pid(home)
+    if pid:
+        _stop_supervisor(home, pid, timeout)
+    # a supervisor that died leaves its children's pids in the state file: stop those groups
+    leftovers = []
+    for name, s in (read_state(home) or state)["services"].items():
+        child = s.get("pid")
+        if child and _alive(child):
+            leftovers.append(name)
+            try:
+                os.killpg(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    return [n for n, s in state["services"].items() if s.get("pid")] + leftovers
+
+
+def status() -> dict[str, Any]:
+    from floe.platform.services import Probe
+
+    home = Home.current()
+    state = read_state(home)
+    pid = supervisor_pid(home)
+    store = ReleaseStore(home)
+    services = []
+    if state:
+        for name in state["order"]:
+            s = state["services"][name]
+            live = s["state"]
+            if pid is None:
+                live = "stopped"
+            elif s["state"] == "healthy" and s["port"]:
+                ok, _ = Probe("tcp", port=s["port"]).check(timeout=1)
+                live = "healthy" if ok else "unhealthy"
+            services.append({"service": name, "state": live if pid else "stopped",
+                             "health": "ok" if live == "healthy" else live,
+                             "pid": s["pid"] if pid else None, "port": s["port"], "restarts": s["restarts"],
+                             "message": s["message"]})
+    current = store.current()
+    return {
+        "home": str(home.root),
+        "supervisor_pid": pid,
+        "running": pid is not None,
+        "healthy": bool(services) and pid is not None and all(s["state"] == "healthy" for s in services),
+        "services": services,
+        "release": {"revision": current.revision, "status": current.status, "stuck": current.stuck()}
+        if current else None,
+        "history": store.as_json(),
+    }
+
+
+def logs(service: str, lines: int = 100) -> str:
+    home = Home.current()
+    path = home.logs / f"{service}.log"
+    if not path.exists():
+        known = sorted(p.stem for p in home.logs.glob("*.log"))
+        raise FloeError(f"no log for service {service!r}", hint=f"known: {', '.join(known) or 'none yet'}")
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def bootstrap(manifest_path: Path) -> list[Any]:
+    from floe.platform.bootstrap import run_bootstrap
+
+    home = Home.current()
+    if supervisor_pid(home) is None:
+        raise FloeError("the platform is not running", hint="`floe platform up` first")
+    return run_bootstrap(load_manifest(manifest_path), ensure_secrets(home))
+
+
+def rollback(revision: int | None = None,
+             on_change: Callable[[str, str, str], None] | None = None) -> tuple[Revision, list[Any]]:
+    home = Home.current()
+    store = ReleaseStore(home)
+    target = next((r for r in store.load() if r.revision == revision), None) if revision else store.last_deployed()
+    if target is None:
+        raise FloeError("no deployed revision to roll back to" if revision is None
+                        else f"revision {revision} does not exist",
+                        hint="`floe platform status` lists the history")
+    return up(Path(target.manifest), operation="rollback", on_change=on_change)
+
+
+def recover(on_change: Callable[[str, str, str], None] | None = None) -> tuple[Revision | None, Any]:
+    """Fail a stuck pending revision and roll back to the last deployed one."""
+    store = ReleaseStore(Home.current())
+    failed = store.fail_stuck()
+    if failed is None:
+        current = store.current()
+        if current is None or current.status != "failed":
+            return None, None
+    if store.last_deployed() is None:
+        raise FloeError("nothing to roll back to: no revision was ever deployed",
+                        hint="`floe platform up` to install")
+    return failed, rollback(on_change=on_change)

@@ -1,0 +1,296 @@
+"""The local platform's services: how each is prepared, started, probed and stopped.
+
+Adding a service is one ``ServiceSpec`` in ``build_services``: a command, its dependencies, a health
+probe and (optionally) a ``prepare`` step that writes its config or initialises its data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from floe.errors import ConfigError, FloeError
+from floe.platform.home import Home, cache_dir
+
+LOCALHOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A real health check: an HTTP GET expecting a status below 400, or a TCP connect."""
+
+    kind: str  # "http" | "tcp"
+    url: str = ""
+    port: int = 0
+
+    def check(self, timeout: float = 2.0) -> tuple[bool, str]:
+        if self.kind == "tcp":
+            try:
+                with socket.create_connection((LOCALHOST, self.port), timeout=timeout):
+                    return True, f"tcp {self.port} open"
+            except OSError as exc:
+                return False, f"tcp {self.port}: {exc.strerror or exc}"
+        import httpx
+
+        try:
+            r = httpx.get(self.url, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return False, f"GET {self.url}: {type(exc).__name__}"
+        # 401 means the service is up and enforcing auth (e.g. the OCI registry's /v2/)
+        ok = r.status_code < 400 or r.status_code == 401
+        return ok, f"GET {self.url}: {r.status_code}"
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    command: list[str]
+    probe: Probe
+    port: int
+    depends_on: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] | None = None
+    after_healthy: Callable[[], None] | None = None
+    """Runs once the probe passes (e.g. create databases); a failure marks the service failed."""
+    start_timeout: float = 120.0
+    stop_timeout: float = 20.0
+    cwd: Path | None = None
+    user: str | None = None
+    """Run as this user (PostgreSQL refuses root)."""
+
+    def argv(self) -> list[str]:
+        if self.user and os.geteuid() == 0:
+            return ["setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--init-groups", "--", *self.command]
+        return self.command
+
+
+def _port(url: str, default: int) -> int:
+    return urlparse(url).port or default
+
+
+def venv_bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise FloeError(f"{name} is not installed", hint="run `make setup`")
+    return found
+
+
+def build_services(manifest: Any, home: Home, secrets: dict[str, str], products: list[Path]) -> list[ServiceSpec]:
+    """Every service the manifest's plugins need, in dependency order."""
+    p = manifest.plugins
+    services: list[ServiceSpec] = [_postgres(home, secrets)]
+    if p.storage.type == "s3":
+        services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333)))
+    services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products)
+    services.append(_registry(home, secrets, manifest.platform.registry_port))
+    names = {s.name for s in services}
+    for s in services:
+        missing = [d for d in s.depends_on if d not in names]
+        if missing:
+            raise ConfigError(f"service {s.name} needs {missing}, which this manifest does not run",
+                              key="plugins", hint="enable the missing plugin in manifest.yaml")
+    return services
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_DATABASES = ("dagster", "marquez", "polaris")
+
+
+def pg_data_dir(home: Home) -> Path:
+    """PostgreSQL refuses to run as root and cannot enter /root; as root its data lives in /var/lib."""
+    if os.geteuid() != 0:
+        return home.data / "postgres"
+    import hashlib
+
+    digest = hashlib.sha256(str(home.root.resolve()).encode()).hexdigest()[:12]
+    return Path("/var/lib/floe-postgres") / digest
+
+
+def _postgres(home: Home, secrets: dict[str, str]) -> ServiceSpec:
+    port = 15432
+    data = pg_data_dir(home)
+    sock = data.parent / f"{data.name}-sock"
+
+    def prepare() -> None:
+        user = "postgres" if os.geteuid() == 0 else None
+        if not (PG_BIN / "postgres").exists():
+            raise FloeError("PostgreSQL 15 is not installed", hint="run `make setup` (Debian postgresql-15)")
+        if not (data / "PG_VERSION").exists():
+            data.mkdir(parents=True, exist_ok=True)
+            sock.mkdir(parents=True, exist_ok=True)
+            pwfile = data.parent / f"{data.name}.pw"
+            pwfile.write_text(secrets["FLOE_PG_PASSWORD"] + "\n")
+            if user:
+                shutil.chown(data, user, user)
+                shutil.chown(sock, user, user)
+                shutil.chown(pwfile, user, user)
+            os.chmod(pwfile, 0o600)
+            cmd = [str(PG_BIN / "initdb"), "-D", str(data), "-U", "floe", f"--pwfile={pwfile}",
+                   "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]
+            if user:
+                cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--", *cmd]
+            subprocess.run(cmd, check=True, capture_output=True)
+            pwfile.unlink()
+        if not (home.data / "postgres").exists() and data != home.data / "postgres":
+            (home.data / "postgres").symlink_to(data)
+
+    return ServiceSpec(
+        name="postgres",
+        command=[str(PG_BIN / "postgres"), "-D", str(data), "-c", f"listen_addresses={LOCALHOST}",
+                 "-p", str(port), "-k", str(sock)],
+        probe=Probe("tcp", port=port), port=port, prepare=prepare, user="postgres", start_timeout=60,
+        after_healthy=lambda: ensure_databases(secrets), stop_timeout=30,
+    )
+
+
+def pg_dsn(secrets: dict[str, str], database: str) -> str:
+    return f"postgresql://floe:{secrets['FLOE_PG_PASSWORD']}@{LOCALHOST}:15432/{database}"
+
+
+def ensure_databases(secrets: dict[str, str]) -> list[str]:
+    import psycopg
+
+    # the TCP probe can pass a moment before PostgreSQL accepts logins
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            psycopg.connect(pg_dsn(secrets, "postgres"), connect_timeout=3).close()
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+    created = []
+    with psycopg.connect(pg_dsn(secrets, "postgres"), autocommit=True) as conn:
+        existing = {r[0] for r in conn.execute("select datname from pg_database")}
+        for db in PG_DATABASES:
+            if db not in existing:
+                conn.execute(f'create database "{db}"')
+                created.append(db)
+    return created
+
+
+# -- SeaweedFS (S3) -----------------------------------------------------------------------------------
+def _seaweedfs(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
+    data = home.data / "seaweedfs"
+    conf = home.config / "seaweedfs-s3.json"
+
+    def prepare() -> None:
+        import json
+
+        data.mkdir(parents=True, exist_ok=True)
+        identities = {"identities": [{
+            "name": "floe",
+            "credentials": [{"accessKey": secrets["FLOE_S3_ACCESS_KEY_ID"],
+                             "secretKey": secrets["FLOE_S3_SECRET_ACCESS_KEY"]}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        }]}
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(identities, f)
+
+    return ServiceSpec(
+        name="seaweedfs",
+        command=[venv_bin("weed"), "mini", f"-dir={data}", f"-ip={LOCALHOST}", f"-ip.bind={LOCALHOST}",
+                 "-master.telemetry=false", f"-s3.config={conf}", "-admin.ui=false", "-webdav=false",
+                 "-s3.port.lance=0", "-s3.port.iceberg=0", f"-s3.port={port}",
+                 f"-s3.externalUrl=http://{LOCALHOST}:{port}", "-filer.port=18888"],
+        probe=Probe("tcp", port=port), port=port, prepare=prepare, start_timeout=60,
+    )
+
+
+# -- Dagster ----------------------------------------------------------------------------------------
+def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path]) -> list[ServiceSpec]:
+    dhome = home.data / "dagster"
+    workspace = home.config / "dagster-workspace.yaml"
+
+    def prepare() -> None:
+        import yaml
+
+        dhome.mkdir(parents=True, exist_ok=True)
+        storage = {"postgres": {"postgres_db": {
+            "hostname": LOCALHOST, "port": 15432, "username": "floe", "db_name": "dagster",
+            "password": {"env": "FLOE_PG_PASSWORD"},
+        }}}
+        (dhome / "dagster.yaml").write_text(yaml.safe_dump({
+            "storage": storage,
+            "telemetry": {"enabled": False},
+            "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
+                                "config": {"max_concurrent_runs": 1}},
+        }, sort_keys=False))
+        write_workspace(workspace, products)
+
+    env = {"DAGSTER_HOME": str(dhome), "FLOE_PG_PASSWORD": secrets["FLOE_PG_PASSWORD"]}
+    web = ServiceSpec(
+        name="dagster-webserver",
+        command=[venv_bin("dagster-webserver"), "-h", LOCALHOST, "-p", str(port), "-w", str(workspace)],
+        probe=Probe("http", url=f"http://{LOCALHOST}:{port}/server_info"), port=port,
+        depends_on=["postgres"], env=env, prepare=prepare, start_timeout=180,
+    )
+    daemon = ServiceSpec(
+        name="dagster-daemon",
+        command=[venv_bin("dagster-daemon"), "run", "-w", str(workspace)],
+        probe=Probe("http", url=f"http://{LOCALHOST}:{port}/server_info"), port=0,
+        depends_on=["postgres", "dagster-webserver"], env=env, start_timeout=120,
+    )
+    return [web, daemon]
+
+
+def write_workspace(path: Path, products: list[Path]) -> None:
+    """One code location per compiled product, each loading its definitions from artifacts."""
+    import yaml
+
+    entries = [{"python_file": {"relative_path": str(d / "definitions.py"), "working_directory": str(d),
+                                "location_name": d.parent.parent.parent.name}} for d in products]
+    path.write_text(yaml.safe_dump({"load_from": entries}, sort_keys=False))
+
+
+# -- OCI registry -----------------------------------------------------------------------------------
+def _registry(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
+    data = home.data / "registry"
+    conf = home.config / "registry.yml"
+    htpasswd = home.config / "registry.htpasswd"
+
+    def prepare() -> None:
+        import bcrypt
+        import yaml
+
+        if not shutil.which("docker-registry"):
+            raise FloeError("docker-registry is not installed", hint="run `make setup` (Debian docker-registry)")
+        data.mkdir(parents=True, exist_ok=True)
+        hashed = bcrypt.hashpw(secrets["FLOE_REGISTRY_PASSWORD"].encode(), bcrypt.gensalt()).decode()
+        htpasswd.write_text(f"{secrets['FLOE_REGISTRY_USER']}:{hashed}\n")
+        os.chmod(htpasswd, 0o600)
+        cfg = {
+            "version": 0.1,
+            "log": {"level": "info"},
+            "storage": {"filesystem": {"rootdirectory": str(data)}, "delete": {"enabled": True}},
+            "http": {"addr": f"{LOCALHOST}:{port}", "secret": secrets["FLOE_REGISTRY_PASSWORD"][:16]},
+            "auth": {"htpasswd": {"realm": "floe-registry", "path": str(htpasswd)}},
+        }
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(cfg, f)
+
+    return ServiceSpec(
+        name="oci-registry", command=["docker-registry", "serve", str(conf)],
+        probe=Probe("http", url=f"http://{LOCALHOST}:{port}/v2/"), port=port, prepare=prepare, start_timeout=30,
+    )
+
+
+def service_cache() -> Path:
+    return cache_dir()
