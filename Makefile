@@ -28,8 +28,9 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --extra dev --python $(PYTHON)
 	@touch $@
 
-setup: $(VENV)/.synced ## Install everything (Python deps; cached under ~/.cache/floe)
-	@echo "setup: python environment ready in $(VENV)"
+setup: $(VENV)/.synced ## Install everything (Python deps, system packages, service builds; cached under ~/.cache/floe)
+	@scripts/setup-system.sh
+	@echo "setup: ready ($(VENV), caches in $(FLOE_CACHE))"
 
 demo: setup ## Run the three demo products on the embedded default and show the marts
 	$(BIN)/floe demo --manifest demo/manifest.embedded.yaml
@@ -46,8 +47,8 @@ test-integration: setup ## Integration lane: the embedded runtime (dbt, Dagster,
 test-hygiene: setup ## Secret scan, bandit, no eval/exec/shell=True
 	$(PYTEST) tests/hygiene -q
 
-test-e2e: setup ## End-to-end lane against the local platform
-	$(PYTEST) tests/e2e -q
+test-e2e: setup ## End-to-end lane: `floe platform up`, the suite, `floe platform down`
+	scripts/e2e.sh -q
 
 bench: setup ## Benchmarks (numbers reported, not asserted)
 	$(BIN)/python benchmarks/run.py

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_serializer, model_validator
 
 SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
 PRODUCT_NAME = r"^[a-z][a-z0-9-]*[a-z0-9]$"
@@ -48,6 +48,11 @@ class SecretRef(FloeModel):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.name}"
+
+    @model_serializer
+    def _as_string(self) -> str:
+        # Artifacts and logs carry the reference in the same short form users write.
+        return str(self)
 
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]

@@ -36,13 +36,19 @@ def discover_products(manifest_path: Path, manifest: Any) -> list[Path]:
 
 
 def compile_products(manifest_path: Path, products: list[Path]) -> list[Path]:
+    """Compile each product for this manifest and parse its dbt project once, so Dagster's code
+    servers only load (several of them parsing the same project at once would collide)."""
+    from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline, default_output_dir
+    from floe.runtime.context import RunContext
+    from floe.runtime.dagster import ensure_dbt_manifest
 
     manifest = load_manifest(manifest_path)
     dirs = []
     for product in products:
         out = default_output_dir(product / "floe.yaml", manifest)
         compile_pipeline(product, manifest_path, output_dir=out)
+        ensure_dbt_manifest(RunContext.load(out / ARTIFACTS_FILE))
         dirs.append(out)
     return dirs
 

@@ -26,13 +26,20 @@ LOCALHOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class Probe:
-    """A real health check: an HTTP GET expecting a status below 400, or a TCP connect."""
+    """A real health check: an HTTP GET expecting a status below 400, a TCP connect, or a function."""
 
-    kind: str  # "http" | "tcp"
+    kind: str  # "http" | "tcp" | "custom"
     url: str = ""
     port: int = 0
+    fn: Callable[[float], tuple[bool, str]] | None = None
 
     def check(self, timeout: float = 2.0) -> tuple[bool, str]:
+        if self.kind == "custom":
+            assert self.fn is not None
+            try:
+                return self.fn(timeout)
+            except Exception as exc:
+                return False, f"{type(exc).__name__}: {exc}"
         if self.kind == "tcp":
             try:
                 with socket.create_connection((LOCALHOST, self.port), timeout=timeout):
@@ -92,7 +99,10 @@ def build_services(manifest: Any, home: Home, secrets: dict[str, str], products:
     p = manifest.plugins
     services: list[ServiceSpec] = [_postgres(home, secrets)]
     if p.storage.type == "s3":
-        services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333)))
+        # SeaweedFS also serves the Iceberg REST catalog when the manifest points an iceberg-rest
+        # catalog at this machine (Polaris cannot be built here: services/polaris/README.md).
+        iceberg = _port(p.catalog.uri, 8181) if p.catalog.type == "iceberg-rest" else 0
+        services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333), iceberg))
     services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products)
     services.append(_registry(home, secrets, manifest.platform.registry_port))
     names = {s.name for s in services}
@@ -185,7 +195,7 @@ def ensure_databases(secrets: dict[str, str]) -> list[str]:
 
 
 # -- SeaweedFS (S3) -----------------------------------------------------------------------------------
-def _seaweedfs(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
+def _seaweedfs(home: Home, secrets: dict[str, str], port: int, iceberg_port: int) -> ServiceSpec:
     data = home.data / "seaweedfs"
     conf = home.config / "seaweedfs-s3.json"
 
@@ -207,9 +217,11 @@ def _seaweedfs(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
         name="seaweedfs",
         command=[venv_bin("weed"), "mini", f"-dir={data}", f"-ip={LOCALHOST}", f"-ip.bind={LOCALHOST}",
                  "-master.telemetry=false", f"-s3.config={conf}", "-admin.ui=false", "-webdav=false",
-                 "-s3.port.lance=0", "-s3.port.iceberg=0", f"-s3.port={port}",
+                 "-s3.port.lance=0", f"-s3.port.iceberg={iceberg_port}", f"-s3.port={port}",
                  f"-s3.externalUrl=http://{LOCALHOST}:{port}", "-filer.port=18888"],
-        probe=Probe("tcp", port=port), port=port, prepare=prepare, start_timeout=60,
+        probe=Probe("http", url=f"http://{LOCALHOST}:{iceberg_port}/v1/config") if iceberg_port
+        else Probe("tcp", port=port),
+        port=port, prepare=prepare, start_timeout=60,
     )
 
 
@@ -244,10 +256,28 @@ def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path
     daemon = ServiceSpec(
         name="dagster-daemon",
         command=[venv_bin("dagster-daemon"), "run", "-w", str(workspace)],
-        probe=Probe("http", url=f"http://{LOCALHOST}:{port}/server_info"), port=0,
-        depends_on=["postgres", "dagster-webserver"], env=env, start_timeout=120,
+        probe=Probe("custom", fn=lambda timeout: daemon_heartbeat(secrets, timeout)), port=0,
+        depends_on=["postgres"], env=env, prepare=prepare, start_timeout=240,
     )
     return [web, daemon]
+
+
+def daemon_heartbeat(secrets: dict[str, str], timeout: float) -> tuple[bool, str]:
+    """The daemon is healthy when its scheduler and run-queue loops wrote a heartbeat in the last minute."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn(secrets, "dagster"), connect_timeout=max(1, int(timeout))) as conn:
+        try:
+            rows = conn.execute(
+                "select daemon_type, timestamp from daemon_heartbeats "
+                "where timestamp > (now() at time zone 'utc') - interval '60 seconds'").fetchall()
+        except psycopg.errors.UndefinedTable:
+            return False, "no heartbeat table yet"
+    types = sorted({r[0] for r in rows})
+    required = {"SCHEDULER", "QUEUED_RUN_COORDINATOR"}
+    if required <= set(types):
+        return True, f"heartbeats: {', '.join(types)}"
+    return False, f"waiting for heartbeats of {', '.join(sorted(required - set(types)))}"
 
 
 def write_workspace(path: Path, products: list[Path]) -> None:

@@ -31,14 +31,22 @@ MAX_BACKOFF = 30.0
 class Running:
     spec: ServiceSpec
     proc: subprocess.Popen[bytes] | None = None
-    state: str = "pending"  # pending|starting|healthy|unhealthy|crashed|failed|blocked|stopped
+    state: str = "pending"  # pending|starting|healthy|unhealthy|crashed|failed|stopped
     message: str = ""
     restarts: int = 0
     backoff: float = 1.0
     restart_at: float = 0.0
     healthy_since: float = 0.0
     started_at: float = 0.0
+    deadline: float = 0.0
     history: list[str] = field(default_factory=list)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 class Supervisor:
@@ -82,24 +90,6 @@ class Supervisor:
         r.state = "starting"
         r.message = f"pid {r.proc.pid}"
 
-    def _wait_healthy(self, r: Running) -> bool:
-        deadline = time.monotonic() + r.spec.start_timeout
-        while time.monotonic() < deadline and not self.stopping:
-            assert r.proc is not None
-            if r.proc.poll() is not None:
-                r.state, r.message = "crashed", f"exited with code {r.proc.returncode} while starting (see logs)"
-                return False
-            ok, msg = r.spec.probe.check()
-            if ok:
-                r.state, r.message, r.healthy_since = "healthy", msg, time.monotonic()
-                return True
-            r.message = msg
-            self.write_state()
-            time.sleep(0.5)
-        if not self.stopping:
-            r.state, r.message = "unhealthy", f"not healthy after {r.spec.start_timeout:.0f}s: {r.message}"
-        return False
-
     def _stop(self, r: Running) -> None:
         proc = r.proc
         if proc is None or proc.poll() is not None:
@@ -119,12 +109,9 @@ class Supervisor:
             proc.wait(timeout=10)
         r.state, r.message = "stopped", "stopped"
 
-    def _start(self, name: str) -> None:
+    def _launch(self, name: str) -> None:
+        """Prepare and spawn one service whose dependencies are healthy (does not wait)."""
         r = self.services[name]
-        blocked = [d for d in r.spec.depends_on if self.services[d].state != "healthy"]
-        if blocked:
-            r.state, r.message = "blocked", f"waiting for {', '.join(blocked)}"
-            return
         try:
             if r.spec.prepare is not None:
                 r.spec.prepare()
@@ -132,49 +119,86 @@ class Supervisor:
             r.state, r.message = "failed", f"prepare failed: {type(exc).__name__}: {exc}"
             return
         self._spawn(r)
-        self.write_state()
-        if self._wait_healthy(r) and r.spec.after_healthy is not None:
-            try:
-                r.spec.after_healthy()
-            except Exception as exc:
-                r.state, r.message = "failed", f"post-start step failed: {type(exc).__name__}: {exc}"
+        r.deadline = time.monotonic() + r.spec.start_timeout
+
+    def _check_starting(self, r: Running) -> None:
+        assert r.proc is not None
+        if r.proc.poll() is not None:
+            r.state, r.message = "crashed", f"exited with code {r.proc.returncode} while starting (see logs)"
+            r.restart_at = time.monotonic() + r.backoff
+            return
+        ok, msg = r.spec.probe.check()
+        r.message = msg
+        if ok:
+            r.state, r.healthy_since = "healthy", time.monotonic()
+            if r.spec.after_healthy is not None:
+                try:
+                    r.spec.after_healthy()
+                except Exception as exc:
+                    r.state, r.message = "failed", f"post-start step failed: {type(exc).__name__}: {exc}"
+        elif time.monotonic() > r.deadline:
+            r.state, r.message = "unhealthy", f"not healthy after {r.spec.start_timeout:.0f}s: {msg}"
+
+    def _step(self) -> None:
+        """One pass: launch what can start, check what is starting, restart what crashed."""
+        now = time.monotonic()
+        for name in self.order:
+            r = self.services[name]
+            deps = [self.services[d] for d in r.spec.depends_on]
+            if r.state == "pending":
+                if all(d.state == "healthy" for d in deps):
+                    self._launch(name)
+                else:
+                    r.message = "waiting for " + ", ".join(d.spec.name for d in deps if d.state != "healthy")
+            elif r.state == "starting":
+                self._check_starting(r)
+            elif r.state == "healthy":
+                if r.proc is not None and r.proc.poll() is not None:
+                    r.state = "crashed"
+                    r.message = f"exited with code {r.proc.returncode}; restarting in {r.backoff:.0f}s"
+                    r.restart_at = now + r.backoff
+                elif now - r.healthy_since > 60:
+                    r.backoff = 1.0  # stable for a minute: forget earlier crashes
+            elif r.state in {"crashed", "unhealthy"} and now >= r.restart_at:
+                r.restarts += 1
+                r.backoff = min(r.backoff * 2, MAX_BACKOFF)
+                r.restart_at = now + r.backoff
+                if r.proc is not None and r.proc.poll() is None:
+                    self._stop(r)
+                if all(d.state == "healthy" for d in deps):
+                    self._launch(name)
 
     # -- main loop ---------------------------------------------------------------------------------
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        for name in self.order:
-            if self.stopping:
-                break
-            self._start(name)
-            self.write_state()
         while not self.stopping:
-            self._monitor()
+            self._step()
             self.write_state()
             time.sleep(0.5)
-        for name in reversed(self.order):
-            self._stop(self.services[name])
-            self.write_state()
+        self._stop_all()
+        self.write_state()
 
-    def _monitor(self) -> None:
-        now = time.monotonic()
-        for name in self.order:
-            r = self.services[name]
-            if r.state in {"healthy", "starting"} and r.proc is not None and r.proc.poll() is not None:
-                r.state = "crashed"
-                r.message = f"exited with code {r.proc.returncode}; restarting in {r.backoff:.0f}s"
-                r.restart_at = now + r.backoff
-            elif r.state == "healthy" and now - r.healthy_since > 60:
-                r.backoff = 1.0  # stable for a minute: forget earlier crashes
-            if r.state in {"crashed", "unhealthy", "blocked"} and now >= r.restart_at:
-                if r.state != "blocked":
-                    r.restarts += 1
-                    r.backoff = min(r.backoff * 2, MAX_BACKOFF)
-                    if r.proc is not None and r.proc.poll() is None:
-                        self._stop(r)
-                self._start(name)
-                if r.state != "healthy":
-                    r.restart_at = time.monotonic() + r.backoff
+    def _stop_all(self) -> None:
+        """Stop every service once nothing that depends on it still runs; independent ones in parallel."""
+        remaining = {n for n in self.order if (p := self.services[n].proc) is not None and p.poll() is None}
+        signalled: dict[str, float] = {}
+        while remaining:
+            now = time.monotonic()
+            for name in list(remaining):
+                r = self.services[name]
+                assert r.proc is not None
+                if r.proc.poll() is not None:
+                    remaining.discard(name)
+                    r.state, r.message = "stopped", f"stopped after {now - signalled.get(name, now):.1f}s"
+                    continue
+                dependents = [d for d in remaining if name in self.services[d].spec.depends_on]
+                if name not in signalled and not dependents:
+                    _signal_group(r.proc.pid, signal.SIGTERM)
+                    signalled[name] = now
+                elif name in signalled and now - signalled[name] > r.spec.stop_timeout:
+                    _signal_group(r.proc.pid, signal.SIGKILL)
+            time.sleep(0.2)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self.stopping = True

@@ -39,12 +39,53 @@ def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
 
 def run_product(product: Path, *, manifest_path: Path | None = None, platform: bool = False,
                 console: Any = None) -> RunResult:
-    if platform:
-        raise FloeError("`floe run --platform` needs the local platform, which is not available in this build",
-                        hint="run without --platform to use the embedded default")
     start = time.monotonic()
+    if platform:
+        return run_on_platform(product, manifest_path=manifest_path, console=console, started=start)
     artifacts_path = compile_for_run(product, manifest_path)
     return execute(artifacts_path, console=console, started=start)
+
+
+def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any = None,
+                    started: float) -> RunResult:
+    """Launch the product's job on the platform's Dagster through GraphQL and follow it to the end."""
+    from floe.runtime.context import RunContext
+    from floe.runtime.dagster import ensure_dbt_manifest
+    from floe.runtime.dagster_client import DagsterClient
+    from floe.runtime.iceberg import row_counts
+
+    artifacts_path = compile_for_run(product, manifest_path)
+    ctx = RunContext.load(artifacts_path)
+    url = ctx.artifacts.plugins.orchestrator.config.get("url")
+    if not url:
+        raise FloeError("this manifest runs Dagster in-process (plugins.orchestrator.url is not set)",
+                        hint="drop --platform, or use the platform manifest (demo/manifest.yaml)")
+    name = ctx.artifacts.metadata.product_name
+    ensure_dbt_manifest(ctx)
+    client = DagsterClient(url)
+    client.reload_location(name)  # pick up what was just compiled
+    client.wait_loaded(name)
+    run_id = client.launch(name, f"{ctx.artifacts.identity.slug}_job")
+    if console:
+        console.print(f"[bold]{name}[/]: launched run {run_id} on {url}")
+
+    def progress(st: Any) -> None:
+        if console:
+            done = sum(1 for s in st.steps.values() if s == "SUCCESS")
+            console.print(f"  {st.status.lower()} ({done}/{max(len(st.steps), 1)} steps)")
+
+    final = client.wait(run_id, on_change=progress)
+    if final.status != "SUCCESS":
+        detail = "\n".join(client.failure_messages(run_id)[-3:]) or final.status
+        raise RuntimeFailure(f"{name}: run {run_id} ended {final.status}\n{detail}",
+                             hint=f"open {url}/runs/{run_id}")
+    marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
+             if m.tier == "gold"]
+    counts = row_counts(ctx, marts)
+    if console:
+        console.print(f"[green]{name}[/]: run {run_id} succeeded in {time.monotonic() - started:.1f}s")
+    return RunResult(product=name, success=True, seconds=time.monotonic() - started, marts=counts,
+                     artifacts_path=artifacts_path)
 
 
 def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:

@@ -28,24 +28,16 @@ def _reachable(endpoint: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def init_telemetry(service_name: str | None = None, endpoint: str | None = None,
-                   protocol: str | None = None) -> bool:
-    """Install a recording tracer provider exporting over OTLP. Returns True when exporting."""
-    global _provider, _warned
-    if _provider is not None:
-        return True
+def _make_provider(service: str, endpoint: str, protocol: str | None) -> Any:
+    global _warned
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() in {"true", "1", "yes"}:
-        return False
-    endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    if not endpoint:
-        return False
+        return None
     if not _reachable(endpoint):
         if not _warned:
             print(f"floe: telemetry unavailable ({endpoint} unreachable); continuing without traces",
                   file=sys.stderr)
             _warned = True
-        return False
-    from opentelemetry import trace
+        return None
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -59,17 +51,50 @@ def init_telemetry(service_name: str | None = None, endpoint: str | None = None,
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
         exporter = GrpcExporter(endpoint=endpoint, insecure=True, timeout=3)
-    service = service_name or os.environ.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    return provider
+
+
+def init_telemetry(service_name: str | None = None, endpoint: str | None = None,
+                   protocol: str | None = None) -> bool:
+    """Install the global recording tracer provider (OTLP). Idempotent; True when exporting."""
+    global _provider
+    if _provider is not None:
+        return True
+    endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not endpoint:
+        return False
+    service = service_name or os.environ.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE
+    provider = _make_provider(service, endpoint, protocol)
+    if provider is None:
+        return False
+    from opentelemetry import trace
+
     trace.set_tracer_provider(provider)
     _provider = provider
     return True
 
 
+_products: dict[str, Any] = {}
+
+
+def product_tracer(service_name: str, endpoint: str | None, protocol: str | None = None) -> Any:
+    """A tracer whose spans carry ``service.name = service_name`` (one provider per data product, so
+    several products in one process still show up as separate services)."""
+    from opentelemetry import trace
+
+    endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if service_name not in _products:
+        _products[service_name] = _make_provider(service_name, endpoint, protocol) if endpoint else None
+    provider = _products[service_name]
+    return (provider or trace.get_tracer_provider()).get_tracer("floe.runtime")
+
+
 def flush(timeout_millis: int = 5000) -> None:
-    if _provider is not None:
-        _provider.force_flush(timeout_millis)
+    for provider in [_provider, *_products.values()]:
+        if provider is not None:
+            provider.force_flush(timeout_millis)
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""Kubernetes deployment helpers: offline Helm rendering and Helm release decisions."""

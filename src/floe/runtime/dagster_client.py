@@ -1,0 +1,104 @@
+"""Dagster's GraphQL API, current shape only (`repositoriesOrError`, `workspaceOrError`; seed 15-FR-007)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from floe.errors import RuntimeFailure, ServiceUnavailableError, error_for_status
+
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run_id: str
+    status: str
+    steps: dict[str, str]
+
+
+class DagsterClient:
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            r = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
+                           timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"Dagster at {self.url} unreachable: {exc}",
+                                          hint="start the platform: `floe platform up`") from exc
+        if r.status_code != 200:
+            raise error_for_status(r.status_code, "Dagster GraphQL", r.text)
+        body = r.json()
+        if body.get("errors"):
+            raise RuntimeFailure(f"Dagster GraphQL error: {body['errors'][0].get('message')}")
+        return dict(body["data"])
+
+    def locations(self) -> dict[str, str]:
+        data = self.query("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
+        return {e["name"]: e["loadStatus"] for e in data["workspaceOrError"]["locationEntries"]}
+
+    def reload_location(self, name: str) -> None:
+        self.query("""mutation($n: String!) { reloadRepositoryLocation(repositoryLocationName: $n) {
+            __typename ... on PythonError { message } } }""", {"n": name})
+
+    def wait_loaded(self, name: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.locations().get(name) == "LOADED":
+                return
+            time.sleep(1)
+        raise RuntimeFailure(f"code location {name} did not load within {timeout:.0f}s",
+                             hint="`floe platform logs dagster-webserver`")
+
+    def launch(self, location: str, job: str) -> str:
+        data = self.query("""mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+            ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+            ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message }
+            ... on PipelineNotFoundError { message } } }""",
+            {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
+                                "jobName": job}, "runConfigData": {}}})
+        result = data["launchRun"]
+        if result["__typename"] != "LaunchRunSuccess":
+            detail = result.get("message") or result.get("errors")
+            raise RuntimeFailure(f"Dagster refused to launch {job} in {location}: {result['__typename']}: {detail}")
+        return str(result["run"]["runId"])
+
+    def status(self, run_id: str) -> RunStatus:
+        data = self.query("""query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status
+            stepStats { stepKey status } } } }""", {"id": run_id})
+        run = data["runOrError"]
+        steps = {s["stepKey"]: s["status"] or "" for s in run.get("stepStats") or []}
+        return RunStatus(run_id, run["status"], steps)
+
+    def failure_messages(self, run_id: str) -> list[str]:
+        data = self.query("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection {
+            events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } }
+                     ... on RunFailureEvent { message } } } } }""", {"id": run_id})
+        events = data["logsForRun"].get("events") or []
+        out = []
+        for e in events:
+            if e["__typename"] == "ExecutionStepFailureEvent" and e.get("error"):
+                out.append(f"{e['stepKey']}: {e['error']['message'].strip()[:1500]}")
+        return out
+
+    def wait(self, run_id: str, timeout: float = 1800,
+             on_change: Callable[[RunStatus], None] | None = None) -> RunStatus:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            st = self.status(run_id)
+            if on_change and (last is None or (st.status, st.steps) != (last.status, last.steps)):
+                on_change(st)
+            last = st
+            if st.status in TERMINAL:
+                return st
+            time.sleep(1)
+        raise RuntimeFailure(f"run {run_id} not finished after {timeout:.0f}s",
+                             hint="see the run in Dagster's UI (http://127.0.0.1:3000)")
