@@ -30,6 +30,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 setup: $(VENV)/.synced ## Install everything (Python deps, system packages, service builds; cached under ~/.cache/floe)
 	@scripts/setup-system.sh
+	@services/jaeger/install.sh >/dev/null
 	@echo "setup: ready ($(VENV), caches in $(FLOE_CACHE))"
 
 demo: setup ## Run the three demo products on the embedded default and show the marts

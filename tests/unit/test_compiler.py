@@ -88,11 +88,12 @@ def test_artifacts_round_trip(tmp_path: Path) -> None:
 
 
 def test_no_secret_values_in_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLOE_CATALOG_CLIENT_SECRET", "a-very-secret-value")
+    monkeypatch.setenv("FLOE_S3_SECRET_ACCESS_KEY", "a-very-secret-value")
     compile_pipeline(DEMO / "customer-360", DEMO / "manifest.yaml", output_dir=tmp_path)
     text = "".join(p.read_text() for p in tmp_path.iterdir())
     assert "a-very-secret-value" not in text
-    assert "env:FLOE_CATALOG_CLIENT_SECRET" in text
+    assert "env:FLOE_S3_SECRET_ACCESS_KEY" in text
+    assert "env_var('FLOE_S3_SECRET_ACCESS_KEY')" in text
 
 
 @pytest.mark.requirement("FLOE-GOV-STRICT")
@@ -142,6 +143,7 @@ def test_product_may_only_be_stricter(demo_copy: Path) -> None:
 def test_naming_convention_violation(demo_copy: Path) -> None:
     data = yaml.safe_load((demo_copy / "manifest.yaml").read_text())
     data["governance"]["naming"] = {"enforcement": "strict", "pattern": "medallion"}
+    data["governance"]["policy_enforcement_level"] = "strict"
     (demo_copy / "manifest.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(PolicyEnforcementError) as err:
         compile_pipeline(demo_copy / "customer-360")
@@ -194,7 +196,8 @@ def test_dependency_cycle_reported(demo_copy: Path) -> None:
 def test_platform_profile_attaches_catalog_with_env_refs() -> None:
     a = compile_pipeline(DEMO / "customer-360", DEMO / "manifest.yaml")
     out = a.dbt.profiles["customer_360"]["outputs"]["floe"]
-    assert out["attach"][0]["options"]["endpoint"] == "http://127.0.0.1:8181/api/catalog"
+    assert out["attach"][0]["options"]["endpoint"] == "http://127.0.0.1:8181"
+    assert out["attach"][0]["path"] == "floe-e2e"
     assert {s["type"] for s in out["secrets"]} == {"s3", "iceberg"}
     assert a.dbt.vars["floe_materialized"] == "iceberg_table"
     e = compile_pipeline(DEMO / "customer-360", DEMO / "manifest.embedded.yaml")

@@ -103,6 +103,10 @@ def build_services(manifest: Any, home: Home, secrets: dict[str, str], products:
         # catalog at this machine (Polaris cannot be built here: services/polaris/README.md).
         iceberg = _port(p.catalog.uri, 8181) if p.catalog.type == "iceberg-rest" else 0
         services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333), iceberg))
+    if p.telemetry_backend is not None and p.telemetry_backend.type == "jaeger":
+        query = p.telemetry_backend.query_url or "http://127.0.0.1:16686"
+        services.append(_jaeger(home, _port(query, 16686)))
+        services.append(_otel_collector(home, _port(p.telemetry_backend.endpoint, 4317)))
     services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products)
     services.append(_registry(home, secrets, manifest.platform.registry_port))
     names = {s.name for s in services}
@@ -222,6 +226,57 @@ def _seaweedfs(home: Home, secrets: dict[str, str], port: int, iceberg_port: int
         probe=Probe("http", url=f"http://{LOCALHOST}:{iceberg_port}/v1/config") if iceberg_port
         else Probe("tcp", port=port),
         port=port, prepare=prepare, start_timeout=60,
+    )
+
+
+# -- Jaeger and the OTLP collector -------------------------------------------------------------------
+JAEGER_VERSION = "v1.76.0"
+JAEGER_OTLP_GRPC = 14317
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def jaeger_binary() -> Path:
+    return cache_dir() / "bin" / f"jaeger-{JAEGER_VERSION}" / "jaeger"
+
+
+def _jaeger(home: Home, query_port: int) -> ServiceSpec:
+    data = home.data / "jaeger"
+    health = 13134
+
+    def prepare() -> None:
+        if not jaeger_binary().exists():
+            raise FloeError(f"Jaeger {JAEGER_VERSION} is not built", hint="run `make setup` (services/jaeger/install.sh)")
+        for sub in ("keys", "values"):
+            (data / sub).mkdir(parents=True, exist_ok=True)
+
+    env = {
+        "FLOE_JAEGER_HOST": LOCALHOST, "FLOE_JAEGER_QUERY_HTTP_PORT": str(query_port),
+        "FLOE_JAEGER_QUERY_GRPC_PORT": "16685", "FLOE_JAEGER_OTLP_GRPC_PORT": str(JAEGER_OTLP_GRPC),
+        "FLOE_JAEGER_OTLP_HTTP_PORT": "14318", "FLOE_JAEGER_HEALTH_PORT": str(health),
+        "FLOE_JAEGER_DATA_DIR": str(data), "FLOE_JAEGER_SPAN_TTL": "168h", "FLOE_JAEGER_LOG_LEVEL": "info",
+    }
+    return ServiceSpec(
+        name="jaeger", command=[str(jaeger_binary()), "--config", f"file:{ASSETS / 'jaeger.yaml'}"],
+        probe=Probe("http", url=f"http://{LOCALHOST}:{health}/status"), port=query_port, env=env,
+        prepare=prepare, start_timeout=60,
+    )
+
+
+def _otel_collector(home: Home, grpc_port: int) -> ServiceSpec:
+    """rotel (PyPI): OTLP gRPC + HTTP in, OTLP out to Jaeger."""
+    from importlib.util import find_spec
+
+    spec = find_spec("rotel")
+    if spec is None or not spec.submodule_search_locations:
+        raise FloeError("the rotel collector is not installed", hint="run `make setup`")
+    agent = Path(next(iter(spec.submodule_search_locations))) / "rotel-agent"
+    return ServiceSpec(
+        name="otel-collector",
+        command=[str(agent), "start", "--otlp-grpc-endpoint", f"{LOCALHOST}:{grpc_port}",
+                 "--otlp-http-endpoint", f"{LOCALHOST}:{grpc_port + 1}", "--exporter", "otlp",
+                 "--otlp-exporter-endpoint", f"http://{LOCALHOST}:{JAEGER_OTLP_GRPC}",
+                 "--pid-file", str(home.run / "rotel.pid"), "--log-file", str(home.logs / "otel-collector.log")],
+        probe=Probe("tcp", port=grpc_port), port=grpc_port, depends_on=["jaeger"], start_timeout=30,
     )
 
 
