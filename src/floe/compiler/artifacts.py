@@ -72,6 +72,8 @@ class ResolvedModel(FloeModel):
     compute: str
     tags: list[str]
     depends_on: list[str]
+    seeds: list[str] = Field(default_factory=list)
+    """Seeds (raw tables) the model reads."""
     description: str
     test_count: Annotated[int, Field(ge=0)]
 

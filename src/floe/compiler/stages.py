@@ -211,6 +211,7 @@ def _resolve(s: _State) -> None:
             compute=(t.compute if t and t.compute else default_compute),
             tags=sorted({*(t.tags if t else []), *dbt_model.tags}),
             depends_on=sorted(r for r in dbt_model.refs if r in s.project.models),
+            seeds=sorted(r for r in dbt_model.refs if r in s.project.seeds),
             description=dbt_model.description, test_count=dbt_model.test_count,
         ))
     s.models = models
@@ -295,7 +296,7 @@ def _generate(s: _State) -> None:
         observability=Observability(
             service_name=name, tracing_enabled=otlp is not None, otlp_endpoint=otlp, otlp_protocol=otlp_protocol,
             lineage_enabled=bool(lineage), lineage_namespace=name,
-            lineage_transport=lineage[0].transport_config() if lineage else None,  # type: ignore[attr-defined]
+            lineage_transport=_lineage_transport(lineage, s.manifest_path.parent, out_dir),
         ),
     )
     orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
@@ -305,6 +306,17 @@ def _generate(s: _State) -> None:
         "profiles.yml": yaml.safe_dump(s.dbt.profiles, sort_keys=True),
         "definitions.py": orchestrator.definitions_module(Path(ARTIFACTS_FILE)),
     }
+
+
+def _lineage_transport(lineage: list[FloePlugin], manifest_dir: Path, out_dir: Path) -> dict[str, Any] | None:
+    if not lineage:
+        return None
+    transport: dict[str, Any] = lineage[0].transport_config()  # type: ignore[attr-defined]
+    path = transport.get("log_file_path")
+    if path and not path.startswith(("/", "~", "$")):
+        # like the warehouse: relative to the artifacts, so compiled output stays relocatable
+        transport = {**transport, "log_file_path": os.path.relpath(manifest_dir / path, out_dir)}
+    return transport
 
 
 def default_output_dir(spec_path: Path, manifest: PlatformManifest) -> Path:

@@ -69,6 +69,17 @@ class RunContext:
             for name, ref in wanted.items() if ref is not None
         }
 
+    def lineage_transport(self) -> dict[str, Any] | None:
+        """The artifacts' lineage transport with file paths made absolute (relative = to artifacts)."""
+        transport = self.artifacts.observability.lineage_transport
+        if transport and transport.get("type") == "file":
+            path = Path(os.path.expandvars(str(transport["log_file_path"]))).expanduser()
+            if not path.is_absolute():
+                path = (self.out_dir / path).resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return {**transport, "log_file_path": str(path)}
+        return transport
+
     def dbt_vars_arg(self) -> list[str]:
         return ["--vars", json.dumps(self.artifacts.dbt.vars, sort_keys=True)]
 

@@ -71,12 +71,11 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
         with model_run_observer(ctx) as observer:
             if block:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
-                yield from observer.watch(dbt.cli(["build", *vars_arg], context=context).stream())
+                yield from observer.watch(dbt.cli(["build", *vars_arg], context=context))
             else:
-                yield from observer.watch(dbt.cli(["seed", *vars_arg], context=context).stream())
-                yield from observer.watch(dbt.cli(["run", *vars_arg], context=context).stream())
-                invocation = dbt.cli(["test", *vars_arg], context=context, raise_on_error=False)
-                yield from observer.watch(invocation.stream())
+                yield from observer.watch(dbt.cli(["seed", *vars_arg], context=context))
+                yield from observer.watch(dbt.cli(["run", *vars_arg], context=context))
+                yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
             observer.publish()
 
     job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug))

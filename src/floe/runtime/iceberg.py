@@ -13,6 +13,7 @@ from floe.runtime.context import RunContext
 class ExportedTable:
     identifier: str
     rows: int
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 def load_catalog(ctx: RunContext) -> Any:
@@ -47,7 +48,8 @@ def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Exp
             else:
                 tbl = catalog.create_table(ident, schema=data.schema, properties=props)
                 tbl.append(data)
-            exported.append(ExportedTable(ident, data.num_rows))
+            exported.append(ExportedTable(ident, data.num_rows,
+                                          tuple((f.name, str(f.type)) for f in data.schema)))
     finally:
         con.close()
     return exported
@@ -81,3 +83,17 @@ def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
         tbl = catalog.load_table(ident)
         counts[ident] = sum(task.file.record_count for task in tbl.scan().plan_files())
     return counts
+
+
+def apply_table_properties(ctx: RunContext, identifiers: Iterable[str]) -> None:
+    """Tables dbt wrote straight into the catalog get the governance properties (one commit each,
+    only when something changes)."""
+    catalog = load_catalog(ctx)
+    wanted = ctx.table_properties()
+    for ident in identifiers:
+        if not catalog.table_exists(ident):
+            continue
+        table = catalog.load_table(ident)
+        if any(table.properties.get(k) != v for k, v in wanted.items()):
+            with table.transaction() as tx:
+                tx.set_properties(wanted)
