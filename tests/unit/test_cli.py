@@ -73,3 +73,13 @@ def test_plugins_list_shows_all_types() -> None:
 def test_validate() -> None:
     r = _floe("validate", str(DEMO / "financial-risk"))
     assert r.returncode == 0 and "6 models checked" in r.stdout
+
+
+def test_unreachable_telemetry_never_breaks_compile(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
+    r = subprocess.run([*FLOE, "compile", str(DEMO / "customer-360"), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("telemetry unavailable") == 1

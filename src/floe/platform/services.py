@@ -296,12 +296,16 @@ def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path
         (dhome / "dagster.yaml").write_text(yaml.safe_dump({
             "storage": storage,
             "telemetry": {"enabled": False},
+            # code servers load dagster-dbt and the dbt manifest; on a busy 2-core machine that can
+            # take longer than Dagster's default start-up timeout
+            "code_servers": {"local_startup_timeout": 300},
             "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
                                 "config": {"max_concurrent_runs": 1}},
         }, sort_keys=False))
         write_workspace(workspace, products)
 
-    env = {"DAGSTER_HOME": str(dhome), "FLOE_PG_PASSWORD": secrets["FLOE_PG_PASSWORD"]}
+    env = {"DAGSTER_HOME": str(dhome), "FLOE_PG_PASSWORD": secrets["FLOE_PG_PASSWORD"],
+           "DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
     web = ServiceSpec(
         name="dagster-webserver",
         command=[venv_bin("dagster-webserver"), "-h", LOCALHOST, "-p", str(port), "-w", str(workspace)],

@@ -172,6 +172,10 @@ class Supervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        self.loop()
+
+    def loop(self) -> None:
+        """Start, watch and restart until told to stop; then stop everything (no signal handlers here)."""
         while not self.stopping:
             self._step()
             self.write_state()

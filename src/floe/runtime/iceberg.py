@@ -17,9 +17,21 @@ class ExportedTable:
 
 
 def load_catalog(ctx: RunContext) -> Any:
+    """The product's Iceberg catalog; 401/403 become typed floe errors."""
     from pyiceberg.catalog import load_catalog as _load
+    from pyiceberg.exceptions import ForbiddenError, UnauthorizedError
 
-    return _load(f"floe-{ctx.artifacts.identity.slug}", **ctx.catalog_properties())
+    from floe.errors import AuthenticationError, AuthorizationError
+
+    props = ctx.catalog_properties()
+    try:
+        return _load(f"floe-{ctx.artifacts.identity.slug}", **props)
+    except UnauthorizedError as exc:
+        raise AuthenticationError(f"catalog {props.get('uri')} rejected the credentials: {exc}",
+                                  hint="check the catalog client id/secret references in manifest.yaml") from exc
+    except ForbiddenError as exc:
+        raise AuthorizationError(f"catalog {props.get('uri')} refused access: {exc}",
+                                 hint="grant the product's principal access to its namespaces") from exc
 
 
 def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:

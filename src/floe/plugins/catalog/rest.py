@@ -31,6 +31,37 @@ def _duckdb_attach(uri: str, warehouse: str, token_url: str, scope: str | None) 
     }
 
 
+def authenticated_check(uri: str, warehouse: str, client_id: Any, client_secret: Any, token_path: str,
+                        timeout: float, scope: str | None = None) -> HealthStatus:
+    import httpx
+
+    from floe.errors import ConfigError
+    from floe.plugins.secrets.env import EnvSecretsPlugin
+
+    secrets = EnvSecretsPlugin()
+    try:
+        cid = secrets.get_secret(client_id).get_secret_value()
+        csecret = secrets.get_secret(client_secret).get_secret_value()
+    except ConfigError as exc:
+        return HealthStatus(HealthState.UNHEALTHY, f"credentials unavailable: {exc.message}")
+    base = uri.rstrip("/")
+    form = {"grant_type": "client_credentials", "client_id": cid, "client_secret": csecret}
+    if scope:
+        form["scope"] = scope
+    try:
+        token = httpx.post(f"{base}/{token_path}", data=form, timeout=min(timeout, 4))
+        if token.status_code != 200:
+            return HealthStatus(HealthState.UNHEALTHY, f"authentication failed: HTTP {token.status_code}")
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        cfg = httpx.get(f"{base}/v1/config", params={"warehouse": warehouse}, headers=headers,
+                        timeout=min(timeout, 4))
+    except httpx.HTTPError as exc:
+        return HealthStatus(HealthState.UNHEALTHY, f"{base}: {type(exc).__name__}")
+    if cfg.status_code != 200:
+        return HealthStatus(HealthState.UNHEALTHY, f"warehouse {warehouse}: HTTP {cfg.status_code}")
+    return HealthStatus(HealthState.HEALTHY, f"authenticated; warehouse {warehouse} reachable")
+
+
 class PolarisCatalogPlugin(CatalogPlugin):
     name: ClassVar[str] = "polaris"
     description: ClassVar[str] = "Apache Polaris (Iceberg REST + management API)"
@@ -49,6 +80,7 @@ class PolarisCatalogPlugin(CatalogPlugin):
             "warehouse": cfg.warehouse,
             "credential": f"{resolve(cfg.client_id)}:{resolve(cfg.client_secret)}",
             "scope": cfg.scope,
+            "oauth2-server-uri": f"{cfg.uri.rstrip('/')}/v1/oauth/tokens",
         }
 
     def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
@@ -58,7 +90,12 @@ class PolarisCatalogPlugin(CatalogPlugin):
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:
             return self.not_configured()
-        return tcp_reachable(self.config.uri, timeout)
+        status = tcp_reachable(self.config.uri, timeout)
+        if not status.ok:
+            return status
+        # Polaris answers 401 on /v1/config without a token (seed 15-FR-015): authenticate first.
+        return authenticated_check(self.config.uri, self.config.warehouse, self.config.client_id,
+                                   self.config.client_secret, "v1/oauth/tokens", timeout, self.config.scope)
 
 
 class IcebergRestCatalogPlugin(CatalogPlugin):
@@ -75,6 +112,7 @@ class IcebergRestCatalogPlugin(CatalogPlugin):
             "uri": cfg.uri,
             "warehouse": cfg.warehouse,
             "credential": f"{resolve(cfg.client_id)}:{resolve(cfg.client_secret)}",
+            "oauth2-server-uri": f"{cfg.uri.rstrip('/')}/{cfg.oauth2_token_path}",
         }
 
     def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
@@ -83,7 +121,11 @@ class IcebergRestCatalogPlugin(CatalogPlugin):
         return _duckdb_attach(cfg.uri, cfg.warehouse, f"{cfg.uri.rstrip('/')}/{cfg.oauth2_token_path}", None)
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        """Authenticate (OAuth2 client credentials) and read the warehouse's catalog config."""
         if self.config is None:
             return self.not_configured()
         status = tcp_reachable(self.config.uri, timeout)
-        return status if status.ok else HealthStatus(HealthState.UNHEALTHY, status.message)
+        if not status.ok:
+            return HealthStatus(HealthState.UNHEALTHY, status.message)
+        return authenticated_check(self.config.uri, self.config.warehouse, self.config.client_id,
+                                   self.config.client_secret, self.config.oauth2_token_path, timeout)

@@ -1,0 +1,59 @@
+"""dbt MetricFlow as floe's semantic layer: definitions generated from floe.yaml's ``semantic:`` section.
+
+MetricFlow is a library, not a service: ``floe semantic query`` plans with it in-process and computes
+in DuckDB over the product's Iceberg tables (:mod:`floe.semantic.engine`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from floe.config.plugins import MetricFlowConfig
+from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.interfaces import SemanticLayerPlugin
+
+if TYPE_CHECKING:
+    from floe.compiler.artifacts import CompiledArtifacts
+
+
+class MetricFlowPlugin(SemanticLayerPlugin):
+    """dbt MetricFlow semantic models and metrics generated from the product's semantic section."""
+
+    name: ClassVar[str] = "metricflow"
+    description: ClassVar[str] = "dbt MetricFlow"
+    config_model = MetricFlowConfig
+
+    def generate_model(self, artifacts: CompiledArtifacts) -> dict[str, str]:
+        """The same definitions twice: for the dbt project, and in MetricFlow's own form.
+
+        Returns:
+            ``models/floe_semantic/<slug>.yml`` (``semantic_models``/``metrics`` with ``ref()``; ``dbt parse``
+            turns it into ``target/semantic_manifest.json`` for dbt's ``mf`` CLI) and
+            ``metricflow/<slug>.yml`` (``node_relation`` on the Iceberg tables, with the time spine floe
+            creates; what ``floe semantic query`` loads). Empty when the product has no semantic section.
+        """
+        from floe.semantic.metricflow_model import dbt_semantic_yaml, metricflow_yaml
+
+        spec = artifacts.semantic
+        if spec is None:
+            return {}
+        slug = artifacts.identity.slug
+        return {
+            f"models/floe_semantic/{slug}.yml": dbt_semantic_yaml(spec),
+            f"metricflow/{slug}.yml": metricflow_yaml(spec, artifacts.identity.namespace),
+        }
+
+    def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        if self.config is None:
+            return self.not_configured()
+        from importlib.metadata import PackageNotFoundError, version
+
+        from floe.semantic.engine import METRICFLOW_VERSION
+
+        try:
+            found = version("metricflow")
+        except PackageNotFoundError:
+            return HealthStatus(HealthState.UNHEALTHY, "python package metricflow is not installed",
+                                {"fix": f"pip install metricflow=={METRICFLOW_VERSION}"})
+        state = HealthState.HEALTHY if found == METRICFLOW_VERSION else HealthState.DEGRADED
+        return HealthStatus(state, f"metricflow {found} (in-process; tested with {METRICFLOW_VERSION})")

@@ -1,0 +1,173 @@
+"""The platform's Iceberg REST catalog through PyIceberg: tables, evolution, auth, persistence.
+
+Polaris cannot be built from the registries reachable here (services/polaris/README.md); the local
+platform's catalog is SeaweedFS's Iceberg REST API behind the generic `iceberg-rest` plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pytest
+
+from floe.plugins import HealthState, PluginType, get_registry
+from floe.runtime.context import RunContext
+from floe.runtime.iceberg import load_catalog
+from tests.conftest import DEMO
+from tests.e2e.conftest import platform_status, wait_for
+
+pytestmark = pytest.mark.e2e
+CATALOG = "http://127.0.0.1:8181"
+
+
+@pytest.fixture(scope="module")
+def ctx(platform: dict[str, Any], manifest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RunContext:
+    from floe.compiler.stages import compile_pipeline
+
+    out = tmp_path_factory.mktemp("catalog")
+    compile_pipeline(DEMO / "customer-360", manifest_path, output_dir=out)
+    return RunContext.load(out / "compiled_artifacts.json")
+
+
+@pytest.fixture(scope="module")
+def catalog(ctx: RunContext) -> Any:
+    return load_catalog(ctx)
+
+
+@pytest.fixture
+def namespace(catalog: Any) -> Any:
+    ns = f"e2e_{uuid.uuid4().hex[:8]}"
+    catalog.create_namespace(ns)
+    yield ns
+    for table in catalog.list_tables(ns):
+        catalog.drop_table(table)
+    catalog.drop_namespace(ns)
+
+
+def _token(secrets: dict[str, str]) -> str:
+    r = httpx.post(f"{CATALOG}/v1/oauth/tokens", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": secrets["FLOE_S3_ACCESS_KEY_ID"],
+        "client_secret": secrets["FLOE_S3_SECRET_ACCESS_KEY"]})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+@pytest.mark.requirement("15-FR-001")
+def test_warehouse_floe_e2e_exists(platform: dict[str, Any], secrets: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {_token(secrets)}"}
+    r = httpx.get(f"{CATALOG}/v1/config", params={"warehouse": "floe-e2e"}, headers=headers, timeout=10)
+    assert r.status_code == 200
+    assert httpx.get(f"{CATALOG}/v1/floe-e2e/namespaces", headers=headers, timeout=10).status_code == 200
+
+
+@pytest.mark.requirement("15-FR-001")
+def test_create_append_read(catalog: Any, namespace: str) -> None:
+    data = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": pa.array(["a", "b", "c"])})
+    table = catalog.create_table(f"{namespace}.people", schema=data.schema)
+    table.append(data)
+    assert catalog.load_table(f"{namespace}.people").scan().to_arrow().sort_by("id").equals(data)
+
+
+@pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
+def test_add_column_reads_old_and_new_rows(catalog: Any, namespace: str) -> None:
+    from pyiceberg.types import StringType
+
+    first = pa.table({"id": pa.array([1], pa.int64())})
+    table = catalog.create_table(f"{namespace}.evolve", schema=first.schema)
+    table.append(first)
+    with table.update_schema() as update:
+        update.add_column("region", StringType())
+    table = catalog.load_table(f"{namespace}.evolve")
+    table.append(pa.table({"id": pa.array([2], pa.int64()), "region": pa.array(["eu"])}))
+    rows = sorted(catalog.load_table(f"{namespace}.evolve").scan().to_arrow().to_pylist(), key=lambda r: r["id"])
+    assert rows == [{"id": 1, "region": None}, {"id": 2, "region": "eu"}]
+
+
+@pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
+def test_add_partition_field(catalog: Any, namespace: str) -> None:
+    from pyiceberg.transforms import IdentityTransform
+
+    data = pa.table({"id": pa.array([1, 2], pa.int64()), "day": pa.array(["mon", "tue"])})
+    table = catalog.create_table(f"{namespace}.parts", schema=data.schema)
+    with table.update_spec() as spec:
+        spec.add_field("day", IdentityTransform(), "day")
+    table = catalog.load_table(f"{namespace}.parts")
+    table.append(data)
+    assert [f.name for f in table.spec().fields] == ["day"]
+    assert table.scan(row_filter="day = 'tue'").to_arrow().num_rows == 1
+
+
+@pytest.mark.requirement("FLOE-GOV-RETENTION")
+def test_governance_properties_on_new_tables(ctx: RunContext, catalog: Any, namespace: str) -> None:
+    data = pa.table({"id": pa.array([1], pa.int64())})
+    table = catalog.create_table(f"{namespace}.governed", schema=data.schema, properties=ctx.table_properties())
+    props = catalog.load_table(f"{namespace}.governed").properties
+    assert props["history.expire.max-snapshot-age-ms"] == str(24 * 3_600_000)
+    assert props["history.expire.min-snapshots-to-keep"] == "3"
+    assert table is not None
+
+
+@pytest.mark.requirement("15-FR-015")
+def test_wrong_or_missing_token_is_rejected_without_stack_trace(platform: dict[str, Any]) -> None:
+    bad = httpx.get(f"{CATALOG}/v1/floe-e2e/namespaces", headers={"Authorization": "Bearer not-a-token"},
+                    timeout=10)
+    missing = httpx.get(f"{CATALOG}/v1/floe-e2e/namespaces", timeout=10)
+    assert bad.status_code == 401
+    assert missing.status_code in {401, 403}
+    for r in (bad, missing):
+        assert "Traceback" not in r.text and "Exception in" not in r.text and ".go:" not in r.text
+    posted = httpx.post(f"{CATALOG}/v1/floe-e2e/namespaces", json={"namespace": ["x"]}, timeout=10)
+    assert posted.status_code in {401, 403} and "Traceback" not in posted.text
+
+
+@pytest.mark.requirement("15-FR-015")
+def test_health_check_authenticates(ctx: RunContext) -> None:
+    cfg = ctx.artifacts.plugins.catalog
+    plugin = get_registry().create(PluginType.CATALOG, cfg.type, {"type": cfg.type, **cfg.config})
+    assert plugin.health_check(timeout=5).state is HealthState.HEALTHY
+    wrong = get_registry().create(PluginType.CATALOG, cfg.type, {"type": cfg.type, **cfg.config,
+                                                                 "client_secret": "env:FLOE_TEST_WRONG"})
+    os.environ["FLOE_TEST_WRONG"] = "wrong-" + uuid.uuid4().hex
+    try:
+        status = wrong.health_check(timeout=5)
+    finally:
+        del os.environ["FLOE_TEST_WRONG"]
+    assert status.state is HealthState.UNHEALTHY and "authentication failed" in status.message
+    absent = get_registry().create(PluginType.CATALOG, cfg.type, {"type": cfg.type, **cfg.config,
+                                                                  "uri": "http://127.0.0.1:9"})
+    down = absent.health_check(timeout=3)
+    assert down.state is HealthState.UNHEALTHY and "127.0.0.1:9" in down.message
+
+
+@pytest.mark.requirement("15-FR-015")
+def test_wrong_credentials_are_a_typed_error(ctx: RunContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    from floe.errors import AuthenticationError
+
+    monkeypatch.setenv("FLOE_S3_SECRET_ACCESS_KEY", "wrong-" + uuid.uuid4().hex)
+    with pytest.raises(AuthenticationError) as err:
+        load_catalog(ctx).list_namespaces()
+    assert "credentials" in str(err.value)
+
+
+@pytest.mark.restarts_platform
+@pytest.mark.requirement("FLOE-PLAT-RESTART")
+def test_catalog_restart_keeps_namespaces_tables_and_data(catalog: Any, ctx: RunContext) -> None:
+    ns = f"e2e_keep_{uuid.uuid4().hex[:8]}"
+    catalog.create_namespace(ns)
+    data = pa.table({"id": pa.array([7, 8], pa.int64())})
+    catalog.create_table(f"{ns}.kept", schema=data.schema).append(data)
+    before = next(s for s in platform_status()["services"] if s["service"] == "seaweedfs")
+    os.kill(before["pid"], signal.SIGKILL)
+    wait_for(lambda: (s := next(x for x in platform_status()["services"] if x["service"] == "seaweedfs"))["state"]
+             == "healthy" and s["pid"] != before["pid"], timeout=120, what="the catalog back after a restart")
+    fresh = wait_for(lambda: load_catalog(ctx), timeout=60, what="catalog reachable")
+    assert (ns,) in fresh.list_namespaces()
+    assert fresh.load_table(f"{ns}.kept").scan().to_arrow().sort_by("id").equals(data)
+    fresh.drop_table(f"{ns}.kept")
+    fresh.drop_namespace(ns)
