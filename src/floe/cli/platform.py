@@ -141,3 +141,37 @@ def recover() -> None:
         console.print(f"revision {failed.revision} marked failed ({failed.description})")
     rev, steps = result
     _report(console, rev, steps)
+
+
+@app.command()
+def deploy(
+    target: Annotated[str, typer.Option("--target", help="Only `kubernetes` (the local platform is `up`)")],
+    manifest: ManifestOpt = DEFAULT,
+    values: Annotated[list[Path] | None, typer.Option("--values", "-f", help="Chart values files")] = None,
+    release: Annotated[str, typer.Option(help="Helm release name")] = "floe-platform",
+    namespace: Annotated[str, typer.Option(help="Kubernetes namespace")] = "floe",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render and validate only")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write rendered objects here")] = None,
+) -> None:
+    """Deploy the platform to Kubernetes with the floe-platform Helm chart."""
+    from floe.errors import ConfigError
+    from floe.k8s.deploy import deploy as run_deploy
+    from floe.platform import controller
+
+    if target != "kubernetes":
+        raise ConfigError("unknown deploy target", key="--target", value=target, allowed="kubernetes",
+                          hint="the local platform is started with `floe platform up`")
+    m = controller.load_manifest(manifest)
+    products = [p.name for p in controller.discover_products(manifest, m)]
+    result = run_deploy(manifest, m, products, release=release, namespace=namespace, values_files=values or [],
+                        dry_run=dry_run, output=output)
+    console = _console()
+    kinds: dict[str, int] = {}
+    for obj in result.objects:
+        kinds[obj["kind"]] = kinds.get(obj["kind"], 0) + 1
+    console.print(f"rendered {len(result.objects)} objects: "
+                  + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    if result.written:
+        console.print(f"written to {result.written}")
+    for cmd in result.commands:
+        console.print(f"ran: {' '.join(cmd)}")
