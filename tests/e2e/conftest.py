@@ -87,3 +87,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "restarts_platform: the test restarts services (runs last)")
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped or xfailed e2e test is a failure (seed NF-2): the run fails and names them."""
+    if _skipped:
+        session.config.get_terminal_writer().line(
+            f"e2e tests may not skip or xfail; these did: {', '.join(_skipped)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

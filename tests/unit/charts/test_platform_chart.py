@@ -61,6 +61,7 @@ def test_every_rendered_object_is_valid_kubernetes(rendered, combo: str) -> None
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.requirement("15-FR-002")
 def test_schema_rejects_lowercase_cubestore_key(render_with) -> None:
     with pytest.raises(ChartRenderError, match=r"additional properties 'cubestore' not allowed"):
         render_with(PLATFORM, ("values-test.yaml",), {"cubestore": {"enabled": False}})
@@ -185,6 +186,7 @@ def test_postgresql_creates_the_platform_databases(rendered, combo: str) -> None
     assert "/docker-entrypoint-initdb.d" in mounts
 
 
+@pytest.mark.requirement("15-FR-006")
 @pytest.mark.parametrize("combo", PLATFORM_COMBOS)
 def test_otel_collector_is_labelled_and_forwards_traces_to_jaeger(rendered, combo: str) -> None:
     r = rendered(combo)
@@ -457,6 +459,7 @@ def requested(r) -> tuple[Decimal, Decimal, list[str]]:
     return cpu, mem, unset
 
 
+@pytest.mark.requirement("15-FR-002")
 @pytest.mark.parametrize("combo", KIND_COMBOS)
 def test_kind_values_fit_one_node(rendered, combo: str) -> None:
     cpu, mem, unset = requested(rendered(combo))
@@ -473,6 +476,7 @@ def test_every_container_declares_requests(rendered, combo: str) -> None:
 # ----------------------------------------------------------------------------- Cube Store
 
 
+@pytest.mark.requirement("15-FR-002")
 def test_cube_store_persistence_off_in_test_values_means_no_pvc(rendered) -> None:
     r = rendered("platform-test")
     sts = r.named("StatefulSet", f"{FULLNAME}-cube-store")
