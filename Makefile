@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup demo test test-unit test-integration test-hygiene test-e2e bench lint typecheck traceability clean
+.PHONY: help setup demo test test-unit test-integration test-hygiene test-e2e bench lint traceability clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
@@ -50,6 +50,9 @@ test-hygiene: setup ## Secret scan, bandit, no eval/exec/shell=True
 
 test-e2e: setup ## End-to-end lane: `floe platform up`, the suite, `floe platform down`
 	scripts/e2e.sh -q
+
+traceability: setup ## Requirement -> test matrix; fails on a gap
+	$(BIN)/python scripts/traceability.py
 
 bench: setup ## Benchmarks (numbers reported, not asserted)
 	$(BIN)/python benchmarks/run.py

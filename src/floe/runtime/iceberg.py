@@ -19,14 +19,14 @@ class ExportedTable:
 def load_catalog(ctx: RunContext) -> Any:
     """The product's Iceberg catalog; 401/403 become typed floe errors."""
     from pyiceberg.catalog import load_catalog as _load
-    from pyiceberg.exceptions import ForbiddenError, UnauthorizedError
+    from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
 
     from floe.errors import AuthenticationError, AuthorizationError
 
     props = ctx.catalog_properties()
     try:
         return _load(f"floe-{ctx.artifacts.identity.slug}", **props)
-    except UnauthorizedError as exc:
+    except (UnauthorizedError, OAuthError) as exc:
         raise AuthenticationError(f"catalog {props.get('uri')} rejected the credentials: {exc}",
                                   hint="check the catalog client id/secret references in manifest.yaml") from exc
     except ForbiddenError as exc:
