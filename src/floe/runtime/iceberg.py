@@ -93,7 +93,8 @@ def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
     counts = {}
     for ident in identifiers:
         tbl = catalog.load_table(ident)
-        counts[ident] = sum(task.file.record_count for task in tbl.scan().plan_files())
+        # count() applies delete files (DuckDB's DELETE writes them), unlike summing data-file counts
+        counts[ident] = tbl.scan().count()
     return counts
 
 
