@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup demo test test-unit test-integration test-hygiene test-e2e bench lint traceability clean
+.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench lint traceability clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
@@ -28,15 +28,18 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --extra dev --python $(PYTHON)
 	@touch $@
 
-setup: $(VENV)/.synced ## Install everything (Python deps, system packages, service builds; cached under ~/.cache/floe)
+setup: $(VENV)/.synced ## Install floe and its Python dependencies (cached under ~/.cache/floe)
+	@echo "setup: ready ($(VENV), caches in $(FLOE_CACHE))"
+
+setup-platform: setup ## Also install the local platform's services (Debian packages, Jaeger built with go)
 	@scripts/setup-system.sh
 	@services/jaeger/install.sh >/dev/null
-	@echo "setup: ready ($(VENV), caches in $(FLOE_CACHE))"
+	@echo "setup-platform: services installed"
 
 demo: setup ## Run the three demo products on the embedded default and show the marts
 	$(BIN)/floe demo --manifest demo/manifest.embedded.yaml
 
-test: test-unit test-hygiene test-integration ## Every lane
+test: test-unit test-hygiene test-integration test-e2e ## Every lane
 	@echo "make test: all lanes passed"
 
 test-unit: setup ## Unit lane: no processes, seconds
@@ -48,7 +51,7 @@ test-integration: setup ## Integration lane: the embedded runtime (dbt, Dagster,
 test-hygiene: setup ## Secret scan, bandit, no eval/exec/shell=True
 	$(PYTEST) tests/hygiene -q
 
-test-e2e: setup ## End-to-end lane: `floe platform up`, the suite, `floe platform down`
+test-e2e: setup-platform ## End-to-end lane: `floe platform up`, the suite, `floe platform down`
 	scripts/e2e.sh -q
 
 traceability: setup ## Requirement -> test matrix; fails on a gap
