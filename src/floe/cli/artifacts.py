@@ -153,7 +153,9 @@ def verify(
         color = "green" if result.ok else "red"
         _console().print(f"[{color}]{result.status}[/] {ref} {result.digest or ''}: {result.message}", markup=True)
     if not result.ok:
-        raise typer.Exit(11)
+        from floe.oci.client import raise_for
+
+        raise_for(ref, result)  # exit 11 with the reason on stderr
 
 
 @app.command()

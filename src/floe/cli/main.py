@@ -31,6 +31,15 @@ def _platform_app() -> typer.Typer:
 
 app.add_typer(_platform_app(), name="platform")
 
+
+def _artifacts_app() -> typer.Typer:
+    from floe.cli.artifacts import app as artifacts_app
+
+    return artifacts_app
+
+
+app.add_typer(_artifacts_app(), name="artifacts")
+
 _state = {"debug": False}
 
 ManifestOpt = Annotated[
@@ -203,7 +212,10 @@ def demo(
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns (not raises) a command's typer.Exit code
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and result != 0:
+            sys.exit(result)
     except FloeError as exc:
         if debug:
             raise

@@ -13,7 +13,6 @@ client really is anonymous and nothing leaves credentials on disk.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -185,6 +184,7 @@ class RegistryClient:
                                         hint="set FLOE_REGISTRY_URL or --registry, e.g. http://127.0.0.1:5050")
         self.host = parsed.netloc
         self.anonymous = credentials is None
+        self._uploaded: set[tuple[str, str]] = set()
         self._oras = _oras_registry()(hostname=self.host, insecure=parsed.scheme == "http", tls_verify=tls_verify,
                                       auth_backend="basic")
         self._oras.url = self.url
@@ -241,23 +241,43 @@ class RegistryClient:
                 "copy was altered", hint="do not use this artifact; re-push it from a trusted build and investigate")
         return data
 
-    def push_blob(self, repository: str, data: bytes, media_type: str) -> Descriptor:
+    def push_blob(self, repository: str, data: bytes, media_type: str, *, check_exists: bool = True) -> Descriptor:
+        """Upload a blob (``check_exists=False`` skips oras's HEAD for content that is almost surely new)."""
         descriptor = Descriptor.of(media_type, data)
+        # Every authenticated request costs the registry a bcrypt check (~0.4 s with htpasswd), so a
+        # blob this client already uploaded is not even HEAD-checked again.
+        if (repository, descriptor.digest) in self._uploaded:
+            return descriptor
         layer = {"mediaType": media_type, "digest": descriptor.digest, "size": descriptor.size}
         # oras uploads from files; the temporary file lives only for the upload.
         with tempfile.TemporaryDirectory(prefix="floe-oci-") as tmp:
             path = Path(tmp) / "blob"
             path.write_bytes(data)
-            response = self._oras.upload_blob(str(path), self._container(repository), layer)
+            container = self._container(repository)
+            if check_exists:
+                response = self._oras.upload_blob(str(path), container, layer)
+            else:
+                response = self._oras.put_upload(str(path), container, layer)
         if response.status_code not in (200, 201, 202):
             raise _status_error(response, f"upload of blob {descriptor.digest} to {repository}")
+        self._uploaded.add((repository, descriptor.digest))
         return descriptor
 
     def manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         """The manifest bytes and digest for a tag or digest (bytes checked against the digest)."""
+        found = self.find_manifest(repository, reference)
+        if found is None:
+            raise NotFoundError(f"manifest {_ref(repository, reference)}: not found in {self.url}",
+                                hint="check the repository and tag (`floe artifacts inspect`) and the registry URL")
+        return found
+
+    def find_manifest(self, repository: str, reference: str) -> tuple[bytes, str] | None:
+        """Like ``manifest`` but None when the tag, digest or repository does not exist."""
         url = f"{self._prefix()}://{self._container(repository).manifest_url(reference)}"
-        response = self._request("GET", url, f"manifest {_ref(repository, reference)}",
+        response = self._request("GET", url, f"manifest {_ref(repository, reference)}", ok=(200, 404),
                                  headers={"Accept": OCI_MANIFEST})
+        if response.status_code == 404:
+            return None
         data = bytes(response.content)
         actual = sha256_digest(data)
         expected = reference if reference.startswith("sha256:") else response.headers.get("Docker-Content-Digest")
@@ -410,7 +430,7 @@ class ArtifactStore:
                 hint=f"bump the version (e.g. a new tag than {ref.tag}); pushing identical content is a no-op")
         if created:
             self.client.push_blob(ref.repository, EMPTY_CONFIG, OCI_EMPTY)
-            self.client.push_blob(ref.repository, content, ARTIFACT_TYPE)
+            self.client.push_blob(ref.repository, content, ARTIFACT_TYPE, check_exists=existing is not None)
             self.client.put_manifest(ref.repository, ref.tag, data)
         signed_by = None
         if signing_key is not None:
@@ -418,7 +438,13 @@ class ArtifactStore:
         return PushResult(ref, digest, len(content), created, signed_by)
 
     def sign(self, ref: ArtifactRef, signing_key: Ed25519PrivateKey) -> tuple[str, str]:
-        """Sign what ``ref`` points at now; return (digest, key id)."""
+        """Sign what ``ref`` points at now; return (digest, key id).
+
+        The signature binds the tag (see ``signing.tag_is_covered``), so only tags can be signed.
+        """
+        if ref.tag is None:
+            raise InvalidReferenceError(f"sign a tag, not a digest ({ref})",
+                                        hint="signatures name the tag they were made for, e.g. floe/x:v1.0.0")
         data, digest = self.client.manifest(ref.repository, ref.reference)
         self._check_type(ref, Manifest.from_bytes(data, str(ref)))
         return digest, self._sign(ref.repository, ref.tag, digest, len(data), signing_key)
@@ -427,7 +453,7 @@ class ArtifactStore:
         from floe.oci import signing
 
         envelope = signing.sign(key, digest=digest, repository=repository, tag=tag, artifact_type=ARTIFACT_TYPE)
-        layer = self.client.push_blob(repository, envelope, SIGNATURE_TYPE)
+        layer = self.client.push_blob(repository, envelope, SIGNATURE_TYPE, check_exists=False)  # has a timestamp
         self.client.push_blob(repository, EMPTY_CONFIG, OCI_EMPTY)
         kid = signing.key_id(key.public_key())
         manifest = Manifest(SIGNATURE_TYPE, (layer,), {"dev.floe.signature.key-id": kid},
@@ -448,28 +474,32 @@ class ArtifactStore:
         if manifest.artifact_type != ARTIFACT_TYPE:
             raise ArtifactError(f"{ref} is a {manifest.artifact_type}, not floe compiled artifacts ({ARTIFACT_TYPE})")
 
-    def signature_envelope(self, repository: str, digest: str) -> bytes | None:
-        """The signature stored next to ``digest``, or None when it is unsigned."""
+    def signature_envelope(self, repository: str, digest: str) -> tuple[bytes, str | None] | None:
+        """The signature stored next to ``digest`` and the subject its manifest names; None when unsigned."""
         sig_tag = signature_tag(digest)
-        if self.client.resolve(repository, sig_tag) is None:
+        found = self.client.find_manifest(repository, sig_tag)
+        if found is None:
             return None
-        data, _ = self.client.manifest(repository, sig_tag)
+        data, _ = found
         manifest = Manifest.from_bytes(data, f"{repository}:{sig_tag}")
-        if manifest.subject is not None and manifest.subject.digest != digest:
-            return b"{}"  # a signature manifest for other content: verifies as invalid
         layer = manifest.single_layer(SIGNATURE_TYPE, f"{repository}:{sig_tag}")
-        return self.client.blob(repository, layer.digest)
+        subject = manifest.subject.digest if manifest.subject is not None else None
+        return self.client.blob(repository, layer.digest), subject
 
     def check_signature(self, ref: ArtifactRef, digest: str, public_key: Ed25519PublicKey) -> VerificationResult:
         from floe.oci import signing
 
         try:
-            envelope = self.signature_envelope(ref.repository, digest)
+            found = self.signature_envelope(ref.repository, digest)
         except TamperedArtifactError as exc:
             return VerificationResult("tampered", exc.message, digest)
-        if envelope is None:
+        if found is None:
             return VerificationResult("unsigned", f"no signature for {digest} (expected tag {signature_tag(digest)})",
                                       digest)
+        envelope, subject = found
+        if subject is not None and subject != digest:
+            return VerificationResult("invalid", f"the signature stored for {digest} belongs to {subject} "
+                                                 "(copied from other content)", digest)
         return signing.verify(envelope, public_key, digest=digest, repository=ref.repository,
                               requested_tag=ref.tag, environments=self.environments)
 
@@ -568,5 +598,3 @@ def read_artifacts_file(path: Path) -> bytes:
     return content
 
 
-def describe_json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)

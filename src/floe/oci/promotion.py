@@ -441,9 +441,10 @@ class Promoter:
                                   results, trace_id)
             if dry_run:
                 return record
-            if not failed:
-                self.client.tag(ref.repository, digest, promotion_tag(ref.tag, target))
-                self.client.tag(ref.repository, digest, environment_tag(target))
+            if not failed and fetched is not None:
+                # the manifest bytes just verified against `digest`: same bytes, same digest
+                self.client.put_manifest(ref.repository, promotion_tag(ref.tag, target), fetched.manifest_bytes)
+                self.client.put_manifest(ref.repository, environment_tag(target), fetched.manifest_bytes)
             self._persist(record, fetched)
         if failed:
             names = ", ".join(f"{r.gate} ({r.error})" for r in failed)
@@ -488,8 +489,8 @@ class Promoter:
             record = self._record("rollback", "rejected" if failed else "rolled_back", repository, tag, target,
                                   environment, environment, operator, results, trace_id, reason=reason,
                                   previous_digest=current)
-            if not failed:
-                self.client.tag(repository, target, pointer)
+            if not failed and fetched is not None:
+                self.client.put_manifest(repository, pointer, fetched.manifest_bytes)
             self._persist(record, fetched)
         if failed:
             names = ", ".join(f"{r.gate} ({r.error})" for r in failed)
@@ -533,10 +534,10 @@ class Promoter:
         verification = None
         try:
             fetched = self.store.fetch(ArtifactRef(ref.repository, digest=digest))
-        except (TamperedArtifactError, ArtifactError) as exc:
+        except ArtifactError as exc:  # tampered or not floe's artifact type: the gates fail with the reason
             error = exc.message
-            verification = VerificationResult("tampered", exc.message, digest) \
-                if isinstance(exc, TamperedArtifactError) else None
+            if isinstance(exc, TamperedArtifactError):
+                verification = VerificationResult("tampered", exc.message, digest)
         if fetched is not None and self.public_key is not None:
             verification = self.store.check_signature(ref, digest, self.public_key)
         return fetched, GateContext(ref, digest, source, target, fetched.content if fetched else None, error,
@@ -556,7 +557,7 @@ class Promoter:
         self.audit_log.append(record)
         body = record.to_json().encode()
         try:
-            layer = self.client.push_blob(record.repository, body, AUDIT_RECORD_TYPE)
+            layer = self.client.push_blob(record.repository, body, AUDIT_RECORD_TYPE, check_exists=False)
             self.client.push_blob(record.repository, EMPTY_CONFIG, OCI_EMPTY)
             subject = Descriptor(OCI_MANIFEST, record.digest, len(fetched.manifest_bytes)) if fetched else None
             manifest = Manifest(AUDIT_RECORD_TYPE, (layer,), {

@@ -361,7 +361,8 @@ def _registry(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
         if not shutil.which("docker-registry"):
             raise FloeError("docker-registry is not installed", hint="run `make setup` (Debian docker-registry)")
         data.mkdir(parents=True, exist_ok=True)
-        hashed = bcrypt.hashpw(secrets["FLOE_REGISTRY_PASSWORD"].encode(), bcrypt.gensalt()).decode()
+        # the registry checks this hash on every request: a moderate cost keeps it responsive
+        hashed = bcrypt.hashpw(secrets["FLOE_REGISTRY_PASSWORD"].encode(), bcrypt.gensalt(rounds=10)).decode()
         htpasswd.write_text(f"{secrets['FLOE_REGISTRY_USER']}:{hashed}\n")
         os.chmod(htpasswd, 0o600)
         cfg = {
