@@ -40,6 +40,15 @@ def _artifacts_app() -> typer.Typer:
 
 app.add_typer(_artifacts_app(), name="artifacts")
 
+
+def _semantic_app() -> typer.Typer:
+    from floe.cli.semantic import app as semantic_app
+
+    return semantic_app
+
+
+app.add_typer(_semantic_app(), name="semantic")
+
 _state = {"debug": False}
 
 ManifestOpt = Annotated[

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from floe.config._base import FloeModel
 from floe.config.governance import EnforcementLevel
+from floe.semantic.config import SemanticSpec
 
 ARTIFACTS_VERSION = "1.0.0"
 ARTIFACTS_FILE = "compiled_artifacts.json"
@@ -161,6 +162,7 @@ class CompiledArtifacts(FloeModel):
     governance: ResolvedGovernance
     enforcement_result: EnforcementResult
     observability: Observability
+    semantic: SemanticSpec | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, by_alias=True) + "\n"

@@ -184,6 +184,10 @@ def _validate(s: _State) -> None:
                               allowed=", ".join(sorted([*known, *s.project.seeds])),
                               hint="create the missing model or fix the ref()")
     s.project.topological_order()  # raises on cycles
+    if s.spec.semantic is not None:
+        from floe.semantic.validate import validate_semantic
+
+        validate_semantic(s.spec.semantic, s.project, file=s.spec_path)
     registry = get_registry()
     s.plugins = registry.from_manifest(s.manifest)
 
@@ -298,6 +302,7 @@ def _generate(s: _State) -> None:
             lineage_enabled=bool(lineage), lineage_namespace=name,
             lineage_transport=_lineage_transport(lineage, s.manifest_path.parent, out_dir),
         ),
+        semantic=spec.semantic,
     )
     orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
     assert isinstance(orchestrator, OrchestratorPlugin)

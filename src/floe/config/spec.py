@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from floe.config._base import FloeModel, ProductName, SemVer
 from floe.config.governance import ProductGovernance
+from floe.semantic.config import SemanticSpec
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 Tier = Literal["bronze", "silver", "gold"]
@@ -82,6 +83,7 @@ class FloeSpec(FloeModel):
     schedule: ScheduleSpec | None = None
     sensors: list[SensorSpec] = Field(default_factory=list)
     governance: ProductGovernance = Field(default_factory=ProductGovernance)
+    semantic: SemanticSpec | None = None
 
     @model_validator(mode="after")
     def _unique_transforms(self) -> FloeSpec:

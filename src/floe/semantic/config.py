@@ -15,9 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
-
-from floe.config._base import FloeModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 _NAME = re.compile(r"^[a-z](?:(?!__)[a-z0-9_])*[a-z0-9]$")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -29,6 +27,16 @@ _EXPR_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words a metric expression may use besides metric names (functions are recognised by their "(").
 _EXPR_WORDS = {"and", "or", "not", "null", "is", "case", "when", "then", "else", "end", "true", "false", "as",
                "double", "decimal", "bigint", "integer", "float"}
+
+
+class _Contract(BaseModel):
+    """floe's contract base (immutable, unknown keys rejected), as in ``floe.config._base``.
+
+    Not imported from there: ``floe.config.spec`` imports this module, and importing ``floe.config``
+    from here would make the two packages import each other.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 def _name(value: str) -> str:
@@ -54,7 +62,7 @@ Aggregation = Literal["sum", "count", "count_distinct", "avg", "min", "max"]
 Granularity = Literal["hour", "day", "week", "month", "quarter", "year"]
 
 
-class Entity(FloeModel):
+class Entity(_Contract):
     """A key of the model. ``primary``: one row per value (the model's grain); ``foreign``: points at
     another model's primary entity of the same name, which declares the join."""
 
@@ -69,7 +77,7 @@ class Entity(FloeModel):
         return self.column or self.name
 
 
-class Dimension(FloeModel):
+class Dimension(_Contract):
     name: Name
     type: Literal["categorical", "time"] = "categorical"
     column: Column | None = None
@@ -93,7 +101,7 @@ class Dimension(FloeModel):
         return self.granularity or "day"
 
 
-class Measure(FloeModel):
+class Measure(_Contract):
     name: Name
     agg: Aggregation
     column: Column | None = None
@@ -108,7 +116,7 @@ class Measure(FloeModel):
         return self
 
 
-class SemanticModel(FloeModel):
+class SemanticModel(_Contract):
     name: Name
     model: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
     """The dbt model (a transform of this product, usually a gold mart) the semantic model reads."""
@@ -161,7 +169,7 @@ class SemanticModel(FloeModel):
         return list(dict.fromkeys(cols))
 
 
-class Metric(FloeModel):
+class Metric(_Contract):
     """A measure as it is (``measure``) or an expression over other metrics (``expression``)."""
 
     name: Name
@@ -197,7 +205,7 @@ def _strip_strings(text: str) -> str:
     return re.sub(r"'(?:[^']|'')*'", lambda m: " " * len(m.group(0)), text)
 
 
-class SemanticSpec(FloeModel):
+class SemanticSpec(_Contract):
     """``semantic:`` in floe.yaml."""
 
     models: Annotated[list[SemanticModel], Field(min_length=1)]

@@ -9,6 +9,7 @@ and a day time spine. Numbers are DuckDB's, types included (DECIMAL stays Decima
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError
@@ -107,7 +108,7 @@ def build_engine(spec: SemanticSpec, namespace: str, con: duckdb.DuckDBPyConnect
                             sql_client=DuckDBSqlClient(con))
 
 
-def plan_sql(engine: Any, query: ResolvedQuery) -> str:
+def plan_sql(engine: Any, query: ResolvedQuery, spec: SemanticSpec | None = None) -> str:
     """The DuckDB SQL MetricFlow generates for ``query``.
 
     Raises:
@@ -120,24 +121,37 @@ def plan_sql(engine: Any, query: ResolvedQuery) -> str:
         order_by_names=query.order_by or None, limit=query.limit)
     try:
         explained = engine.explain(mf_request=request)
-    except Exception as exc:  # MetricFlow's query errors share no base class; keep its message
-        raise SemanticQueryError(f"MetricFlow cannot answer this query: {_first_lines(str(exc))}",
-                                 hint="check that each --group-by is reachable from every metric through the "
-                                      "entities (joins) declared in floe.yaml") from exc
+    except Exception as exc:  # resolution errors, and jinja/parser errors from a malformed --where
+        text = _floe_names(spec, str(exc)) if spec is not None else str(exc)
+        hint = ("write --where as SQL over dimension names (`floe semantic list` shows them)"
+                if "where filter" in text else
+                "check that each --group-by is reachable from every metric through the entities (joins) "
+                "declared in floe.yaml; `floe semantic list` shows them")
+        raise SemanticQueryError(f"MetricFlow cannot answer this query:\n{_first_lines(text, 30)}",
+                                 hint=hint) from exc
     return str(explained.sql_statement.without_descriptions.sql)
 
 
-def connect(ctx: RunContext, spec: SemanticSpec) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB holding each table the section reads (declared columns only) and the time spine."""
+def new_connection(namespace: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with an empty ``namespace`` schema and the day time spine MetricFlow expects."""
     import duckdb
 
+    con = duckdb.connect(":memory:")
+    con.execute(f'CREATE SCHEMA "{namespace}"')
+    con.execute(f'CREATE SCHEMA "{TIME_SPINE_SCHEMA}"')
+    con.execute(  # days 1900-2100: MetricFlow joins to it only for time-spine features
+        f'CREATE TABLE "{TIME_SPINE_SCHEMA}"."{TIME_SPINE_TABLE}" AS SELECT CAST(range AS DATE) AS '  # noqa: S608
+        f"{TIME_SPINE_COLUMN} FROM range(DATE '1900-01-01', DATE '2100-01-01', INTERVAL 1 DAY)")
+    return con
+
+
+def connect(ctx: RunContext, spec: SemanticSpec) -> duckdb.DuckDBPyConnection:
+    """:func:`new_connection` holding each table the section reads (declared columns only), from Iceberg."""
     from floe.runtime.iceberg import load_catalog
 
     namespace = ctx.artifacts.identity.namespace
     catalog = load_catalog(ctx)
-    con = duckdb.connect(":memory:")
-    con.execute(f'CREATE SCHEMA "{namespace}"')
-    con.execute(f'CREATE SCHEMA "{TIME_SPINE_SCHEMA}"')
+    con = new_connection(namespace)
     by_table: dict[str, list[str]] = {}
     for sm in spec.models:
         by_table.setdefault(sm.model, [])
@@ -145,11 +159,9 @@ def connect(ctx: RunContext, spec: SemanticSpec) -> duckdb.DuckDBPyConnection:
     for table, columns in by_table.items():
         data = _scan(catalog, f"{namespace}.{table}", columns, ctx.artifacts.metadata.product_name)
         con.register("__floe_scan", data)
-        con.execute(f'CREATE TABLE "{namespace}"."{table}" AS SELECT * FROM __floe_scan')
+        # names are validated identifiers from floe.yaml, not user input at query time
+        con.execute(f'CREATE TABLE "{namespace}"."{table}" AS SELECT * FROM __floe_scan')  # noqa: S608
         con.unregister("__floe_scan")
-    con.execute(  # days 1900-2100: MetricFlow joins to it only for time-spine features
-        f'CREATE TABLE "{TIME_SPINE_SCHEMA}"."{TIME_SPINE_TABLE}" AS SELECT CAST(range AS DATE) AS '
-        f"{TIME_SPINE_COLUMN} FROM range(DATE '1900-01-01', DATE '2100-01-01', INTERVAL 1 DAY)")
     return con
 
 
@@ -176,14 +188,32 @@ def execute(ctx: RunContext, spec: SemanticSpec, query: ResolvedQuery) -> QueryR
     _quiet_metricflow()
     con = connect(ctx, spec)
     try:
-        engine = build_engine(spec, ctx.artifacts.identity.namespace, con)
-        sql = plan_sql(engine, query)
-        cur = con.execute(sql)
-        mf_columns = [d[0] for d in cur.description]
-        rows = [tuple(r) for r in cur.fetchall()]
+        return run_sql(con, spec, ctx.artifacts.identity.namespace, query)
     finally:
         con.close()
-    return QueryResult(columns=[query.column_names.get(c, c) for c in mf_columns], rows=rows, sql=sql)
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, spec: SemanticSpec, namespace: str, query: ResolvedQuery) -> QueryResult:
+    """Plan ``query`` with MetricFlow and run it on ``con``, whose ``namespace`` schema holds the tables."""
+    _require_metricflow()
+    _quiet_metricflow()
+    import duckdb
+
+    sql = plan_sql(build_engine(spec, namespace, con), query, spec)
+    try:
+        cur = con.execute(sql)
+    except duckdb.Error as exc:
+        raise SemanticQueryError(f"DuckDB could not run the SQL MetricFlow generated: {exc}",
+                                 hint="check --where: SQL over dimension names, text values in quotes "
+                                      "(`--explain` prints the SQL)") from exc
+    mf_columns = [d[0] for d in cur.description]
+    fetched = cur.fetchall()
+    # MetricFlow may reorder the group-bys; answer in the order asked: group-bys, then metrics.
+    wanted = [c for c in [*query.group_by, *query.metrics] if c in mf_columns]
+    order = [mf_columns.index(c) for c in wanted] + [i for i, c in enumerate(mf_columns) if c not in wanted]
+    rows = [tuple(r[i] for i in order) for r in fetched]
+    return QueryResult(columns=[query.column_names.get(mf_columns[i], mf_columns[i]) for i in order], rows=rows,
+                       sql=sql)
 
 
 def _quiet_metricflow() -> None:
@@ -192,6 +222,42 @@ def _quiet_metricflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _floe_names(spec: SemanticSpec, text: str) -> str:
+    """MetricFlow's qualified names (``customer__segment``) back to the names floe.yaml declares."""
+    names = {f"{m.primary_entity.name}__{d.name}": d.name for m, d in spec.dimensions()}
+
+    def back(match: re.Match[str]) -> str:
+        word = match.group(0)
+        for qualified, name in names.items():
+            if word == qualified or word.startswith(qualified + "__"):
+                return name + word[len(qualified):]
+        return word
+
+    return re.sub(r"\b[a-z][a-z0-9_]*__[a-z0-9_]+\b", back, text)
+
+
 def _first_lines(text: str, limit: int = 12) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    """The first ``limit`` non-blank lines, without the Python tracebacks MetricFlow embeds in messages."""
+    lines: list[str] = []
+    skip_code = False
+    for ln in text.strip().splitlines():
+        bare = ln.strip()
+        if skip_code or not bare or bare.startswith("Traceback (most recent call last)") or bare.startswith("^"):
+            skip_code = False
+            continue
+        if bare.startswith('File "'):
+            skip_code = True  # the next line is the source line of that frame
+            continue
+        lines.append(ln)
     return "\n".join(lines[:limit]) + ("\n  ..." if len(lines) > limit else "")
+
+
+def explain_sql(spec: SemanticSpec, namespace: str, query: ResolvedQuery) -> str:
+    """The SQL MetricFlow would run for ``query``; reads no table."""
+    _require_metricflow()
+    _quiet_metricflow()
+    con = new_connection(namespace)
+    try:
+        return plan_sql(build_engine(spec, namespace, con), query, spec)
+    finally:
+        con.close()

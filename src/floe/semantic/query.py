@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from floe.runtime.context import RunContext
 
 METRIC_TIME = "metric_time"
-_TOKEN = re.compile(r"""(?P<str>'(?:[^']|'')*')|(?P<jinja>\{\{.*?\}\})|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>.)""",
-                    re.S)
+_TOKEN = re.compile(
+    r"""(?P<str>'(?:[^']|'')*')|(?P<jinja>\{\{.*?\}\})|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>.)""", re.S)
 # SQL words a --where may use around dimension names.
 _SQL_WORDS = {
     "and", "or", "not", "in", "is", "null", "like", "ilike", "between", "true", "false", "case", "when", "then",

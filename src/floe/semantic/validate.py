@@ -45,11 +45,12 @@ def validate_semantic(spec: SemanticSpec, project: DbtProject, *, file: Path | s
                 hint=f"list the columns of {sm.model} in its schema.yml (columns: [{{name: ...}}])"))
             continue
         where = str(Path(dbt_model.path).parent / "schema.yml")
-        for field, items in (("entities", sm.entities), ("dimensions", sm.dimensions)):
-            for j, item in enumerate(items):
-                if item.column_name not in documented:
-                    problems.append(_missing_column(file, f"{key}.{field}[{j}]", item.column, item.name,
-                                                    item.column_name, sm.model, where, list(documented)))
+        keyed = [(f"{key}.entities[{j}]", e.name, e.column) for j, e in enumerate(sm.entities)]
+        keyed += [(f"{key}.dimensions[{j}]", d.name, d.column) for j, d in enumerate(sm.dimensions)]
+        for item_key, name, column in keyed:
+            if (column or name) not in documented:
+                problems.append(_missing_column(file, item_key, column, name, column or name, sm.model, where,
+                                                list(documented)))
         for j, m in enumerate(sm.measures):
             if m.column is not None and m.column not in documented:
                 problems.append(_missing_column(file, f"{key}.measures[{j}]", m.column, m.name, m.column,

@@ -60,10 +60,10 @@ def cube_model(spec: SemanticSpec, namespace: str) -> list[dict[str, Any]]:
         joins = []
         for e in m.entities:
             if e.type == "foreign":
-                target = spec.model(owner_of_entity[e.name])
-                key = next(x for x in target.entities if x.name == e.name).column_name
-                joins.append({"name": target.name, "relationship": "many_to_one",
-                              "sql": f"{{CUBE}}.{e.column_name} = {{{target.name}}}.{key}"})
+                other = spec.model(owner_of_entity[e.name])
+                key = next(x for x in other.entities if x.name == e.name).column_name
+                joins.append({"name": other.name, "relationship": "many_to_one",
+                              "sql": f"{{CUBE}}.{e.column_name} = {{{other.name}}}.{key}"})
         if joins:
             cube["joins"] = joins
         dims: list[dict[str, Any]] = []

@@ -27,12 +27,18 @@ class MetricFlowPlugin(SemanticLayerPlugin):
         """The same definitions twice: for the dbt project, and in MetricFlow's own form.
 
         Returns:
-            ``models/floe_semantic/<slug>.yml`` (``semantic_models``/``metrics`` with ``ref()``; ``dbt parse``
-            turns it into ``target/semantic_manifest.json`` for dbt's ``mf`` CLI) and
+            ``models/floe_semantic/<slug>.yml`` (``semantic_models``/``metrics`` with ``ref()``, and the day
+            time spine model dbt requires, ``metricflow_time_spine.sql`` beside it; ``dbt parse`` turns them
+            into ``target/semantic_manifest.json`` for dbt's ``mf`` CLI) and
             ``metricflow/<slug>.yml`` (``node_relation`` on the Iceberg tables, with the time spine floe
             creates; what ``floe semantic query`` loads). Empty when the product has no semantic section.
         """
-        from floe.semantic.metricflow_model import dbt_semantic_yaml, metricflow_yaml
+        from floe.semantic.metricflow_model import (
+            DBT_TIME_SPINE_MODEL,
+            dbt_semantic_yaml,
+            dbt_time_spine_sql,
+            metricflow_yaml,
+        )
 
         spec = artifacts.semantic
         if spec is None:
@@ -40,6 +46,7 @@ class MetricFlowPlugin(SemanticLayerPlugin):
         slug = artifacts.identity.slug
         return {
             f"models/floe_semantic/{slug}.yml": dbt_semantic_yaml(spec),
+            f"models/floe_semantic/{DBT_TIME_SPINE_MODEL}.sql": dbt_time_spine_sql(),
             f"metricflow/{slug}.yml": metricflow_yaml(spec, artifacts.identity.namespace),
         }
 
