@@ -66,7 +66,7 @@ class ServiceSpec:
     depends_on: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[], None] | None = None
-    after_healthy: Callable[[], None] | None = None
+    after_healthy: Callable[[], object] | None = None
     """Runs once the probe passes (e.g. create databases); a failure marks the service failed."""
     start_timeout: float = 120.0
     stop_timeout: float = 20.0
@@ -166,7 +166,7 @@ def _postgres(home: Home, secrets: dict[str, str]) -> ServiceSpec:
         command=[str(PG_BIN / "postgres"), "-D", str(data), "-c", f"listen_addresses={LOCALHOST}",
                  "-p", str(port), "-k", str(sock)],
         probe=Probe("tcp", port=port), port=port, prepare=prepare, user="postgres", start_timeout=60,
-        after_healthy=lambda: _ignore(ensure_databases(secrets)), stop_timeout=30,
+        after_healthy=lambda: ensure_databases(secrets), stop_timeout=30,
     )
 
 
@@ -384,7 +384,3 @@ def _registry(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
 
 def service_cache() -> Path:
     return cache_dir()
-
-
-def _ignore(_: object) -> None:
-    return None
