@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 app = typer.Typer(help="Push, pull, sign, verify and promote compiled artifacts (OCI registry).",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 RegistryOpt = Annotated[str | None, typer.Option(
     "--registry", envvar="FLOE_REGISTRY_URL", help="Registry URL (default http://127.0.0.1:5050)")]

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Run the local platform: real services as local processes.", no_args_is_help=True)
+app = typer.Typer(help="Run the local platform: real services as local processes.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="Platform manifest")]
 DEFAULT = Path("demo/manifest.yaml")

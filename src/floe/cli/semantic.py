@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from floe.semantic.query import QueryResult
 
 app = typer.Typer(help="Metrics and dimensions over a product's marts (the floe.yaml `semantic:` section).",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 ProductArg = Annotated[Path, typer.Argument(help="Product folder or its floe.yaml")]
 ManifestOpt = Annotated[
