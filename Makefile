@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench lint traceability clean
+.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench bench-dataplane bench-platform lint traceability clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
@@ -57,8 +57,14 @@ test-e2e: setup-platform ## End-to-end lane: `floe platform up`, the suite, `flo
 traceability: setup ## Requirement -> test matrix; fails on a gap
 	$(BIN)/python scripts/traceability.py
 
-bench: setup ## Benchmarks (numbers reported, not asserted)
+bench: setup ## Benchmarks: CLI start-up and compile (numbers reported, not asserted)
 	$(BIN)/python benchmarks/run.py
+
+bench-dataplane: setup ## Benchmark: iot-telemetry seed -> mart at 1M and 10M readings vs DuckDB -> Parquet
+	$(BIN)/python benchmarks/dataplane.py --scales 1000 10000
+
+bench-platform: setup-platform ## Benchmark: cold `floe platform up` and the platform's memory
+	$(BIN)/python benchmarks/platform_bench.py up
 
 lint: setup ## ruff + mypy (strict on src/)
 	$(BIN)/ruff check src tests benchmarks

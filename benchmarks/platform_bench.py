@@ -1,7 +1,7 @@
 """Local platform benchmarks: cold `floe platform up` to all healthy, and the platform's memory.
 
-    python benchmarks/platform.py up        # fresh FLOE_HOME: time `up`, sample memory, `down`
-    python benchmarks/platform.py sample    # sample the running platform's RSS until interrupted
+    python benchmarks/platform_bench.py up        # fresh FLOE_HOME: time `up`, sample memory, `down`
+    python benchmarks/platform_bench.py sample    # sample the running platform's RSS until interrupted
 
 Memory is the sum of RSS over every service process and its children (Dagster code servers and run
 workers included), sampled every second; the peak is reported. Numbers are printed and written to
