@@ -108,16 +108,9 @@ def compile(
 
 
 def _output_dir(product: Path, manifest: Path | None) -> Path:
-    from floe.compiler.stages import default_output_dir, resolve_spec_path
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
-    from floe.config.spec import FloeSpec
+    from floe.compiler.stages import output_location
 
-    spec_path = resolve_spec_path(product)
-    if manifest is None:
-        spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
-        manifest = (spec_path.parent / spec.platform.manifest).resolve()
-    return default_output_dir(spec_path, load_model(manifest, PlatformManifest))
+    return output_location(product, manifest)[2]
 
 
 @app.command()

@@ -324,6 +324,16 @@ def _lineage_transport(lineage: list[FloePlugin], manifest_dir: Path, out_dir: P
     return transport
 
 
+def output_location(product: Path, manifest_path: Path | None) -> tuple[Path, Path, Path]:
+    """(floe.yaml, manifest.yaml, output folder) for a product folder or floe.yaml; the manifest
+    defaults to floe.yaml's ``platform.manifest``."""
+    spec_path = resolve_spec_path(Path(product))
+    if manifest_path is None:
+        spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
+        manifest_path = (spec_path.parent / spec.platform.manifest).resolve()
+    return spec_path, manifest_path, default_output_dir(spec_path, load_model(manifest_path, PlatformManifest))
+
+
 def default_output_dir(spec_path: Path, manifest: PlatformManifest) -> Path:
     """``<product>/target/floe/<manifest name>``: one compiled copy per platform it targets."""
     return (spec_path.parent / "target" / "floe" / manifest.metadata.name).resolve()

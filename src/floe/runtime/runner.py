@@ -23,16 +23,9 @@ class RunResult:
 
 def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
     from floe.compiler.artifacts import ARTIFACTS_FILE
-    from floe.compiler.stages import compile_pipeline, default_output_dir, resolve_spec_path
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
-    from floe.config.spec import FloeSpec
+    from floe.compiler.stages import compile_pipeline, output_location
 
-    spec_path = resolve_spec_path(product)
-    if manifest_path is None:
-        spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
-        manifest_path = (spec_path.parent / spec.platform.manifest).resolve()
-    out = default_output_dir(spec_path, load_model(manifest_path, PlatformManifest))
+    spec_path, manifest_path, out = output_location(product, manifest_path)
     compile_pipeline(spec_path, manifest_path, output_dir=out)
     return out / ARTIFACTS_FILE
 

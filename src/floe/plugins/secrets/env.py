@@ -9,18 +9,9 @@ from pydantic import SecretStr
 from floe.config._base import SecretRef
 from floe.config.plugins import EnvSecretsConfig, FileSecretsConfig
 from floe.errors import ConfigError
+from floe.platform.home import Home, read_env_file
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SecretsPlugin
-
-
-def _read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
 
 
 class EnvSecretsPlugin(SecretsPlugin):
@@ -40,12 +31,10 @@ class EnvSecretsPlugin(SecretsPlugin):
                               hint="use a k8s secrets plugin inside Kubernetes")
         value = os.environ.get(ref.name)
         if value is None and self.config is not None and self.config.env_file:
-            value = _read_env_file(Path(os.path.expandvars(self.config.env_file)).expanduser()).get(ref.name)
+            value = read_env_file(Path(os.path.expandvars(self.config.env_file)).expanduser()).get(ref.name)
         if value is None:
             # the local platform's generated credentials (`floe platform up` writes them)
-            from floe.platform.home import Home
-
-            value = _read_env_file(Home.current().secrets_file).get(ref.name)
+            value = read_env_file(Home.current().secrets_file).get(ref.name)
         if value is None:
             raise ConfigError(f"secret {ref} is not set", key=ref.name,
                               hint=f"export {ref.name}=... (or start the platform: `floe platform up` "
