@@ -90,6 +90,24 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
 
 
 @app.command()
+def stop(services: Annotated[list[str], typer.Argument(help="Service names (see status)")]) -> None:
+    """Stop services and keep them stopped (no restart) until `floe platform start`."""
+    from floe.platform import controller
+
+    controller.stop_services(services)
+    _console().print(f"stopped: {', '.join(services)} (`floe platform start` brings them back)")
+
+
+@app.command()
+def start(services: Annotated[list[str], typer.Argument(help="Service names (see status)")]) -> None:
+    """Start services stopped with `floe platform stop` and wait until they are healthy."""
+    from floe.platform import controller
+
+    controller.start_services(services)
+    _console().print(f"healthy: {', '.join(services)}")
+
+
+@app.command()
 def logs(service: Annotated[str, typer.Argument(help="Service name (see status)")],
          lines: Annotated[int, typer.Option("-n", help="Lines")] = 100) -> None:
     """The last lines of a service's log."""

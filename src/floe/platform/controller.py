@@ -15,7 +15,7 @@ from typing import Any
 from floe.errors import FloeError
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
-from floe.platform.supervisor import PID_FILE, STATE_FILE
+from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
 
 DEFAULT_MANIFEST = Path("demo/manifest.yaml")
 
@@ -77,6 +77,8 @@ def read_state(home: Home) -> dict[str, Any] | None:
 
 def _start_supervisor(home: Home, manifest_path: Path, artifact_dirs: list[Path]) -> int:
     (home.run / STATE_FILE).unlink(missing_ok=True)
+    for hold in (home.run / HELD_DIR).glob("*"):  # a new revision starts every service
+        hold.unlink()
     cmd = [sys.executable, "-m", "floe.platform.supervisor", "--manifest", str(manifest_path.resolve())]
     for d in artifact_dirs:
         cmd += ["--product-dir", str(d)]
@@ -218,6 +220,50 @@ def status() -> dict[str, Any]:
         if current else None,
         "history": store.as_json(),
     }
+
+
+def _running_services(home: Home, services: list[str]) -> dict[str, Any]:
+    state = read_state(home)
+    if supervisor_pid(home) is None or state is None:
+        raise FloeError("the platform is not running", hint="`floe platform up` first")
+    unknown = [s for s in services if s not in state["services"]]
+    if unknown or not services:
+        raise FloeError(f"unknown service(s) {unknown or services}",
+                        hint=f"services: {', '.join(state['order'])} (see `floe platform status`)")
+    return state
+
+
+def stop_services(services: list[str], timeout: float = 60) -> None:
+    """Stop some services and keep them stopped (the supervisor does not restart them) until
+    `start_services` or the next `up`/`upgrade`."""
+    home = Home.current()
+    _running_services(home, services)
+    held = home.run / HELD_DIR
+    held.mkdir(parents=True, exist_ok=True)
+    for name in services:
+        (held / name).touch()
+    _wait_services(home, services, "stopped", timeout)
+
+
+def start_services(services: list[str], timeout: float = 120) -> None:
+    """Bring services stopped with `stop_services` back and wait until they are healthy."""
+    home = Home.current()
+    _running_services(home, services)
+    for name in services:
+        (home.run / HELD_DIR / name).unlink(missing_ok=True)
+    _wait_services(home, services, "healthy", timeout)
+
+
+def _wait_services(home: Home, services: list[str], target: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = read_state(home) or {"services": {}}
+        late = [s for s in services if state["services"].get(s, {}).get("state") != target]
+        if not late:
+            return
+        time.sleep(0.3)
+    raise FloeError(f"{', '.join(late)} not {target} after {timeout:.0f}s",
+                    hint="`floe platform status`; `floe platform logs <service>`")
 
 
 def logs(service: str, lines: int = 100) -> str:

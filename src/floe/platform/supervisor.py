@@ -24,6 +24,7 @@ from floe.platform.services import ServiceSpec
 
 STATE_FILE = "state.json"
 PID_FILE = "supervisor.pid"
+HELD_DIR = "held"
 MAX_BACKOFF = 30.0
 
 
@@ -139,12 +140,25 @@ class Supervisor:
         elif time.monotonic() > r.deadline:
             r.state, r.message = "unhealthy", f"not healthy after {r.spec.start_timeout:.0f}s: {msg}"
 
+    def _held(self) -> set[str]:
+        """Services an operator stopped with `floe platform stop` (hold files in run/held/)."""
+        held = self.home.run / HELD_DIR
+        return {p.name for p in held.iterdir()} if held.is_dir() else set()
+
     def _step(self) -> None:
         """One pass: launch what can start, check what is starting, restart what crashed."""
         now = time.monotonic()
+        held = self._held()
         for name in self.order:
             r = self.services[name]
             deps = [self.services[d] for d in r.spec.depends_on]
+            if name in held:
+                if r.state != "stopped":
+                    self._stop(r)
+                    r.message = "stopped by `floe platform stop`; `floe platform start` brings it back"
+                continue
+            if r.state == "stopped":  # released by `floe platform start`
+                r.state, r.backoff = "pending", 1.0
             if r.state == "pending":
                 if all(d.state == "healthy" for d in deps):
                     self._launch(name)
