@@ -95,6 +95,17 @@ def product_file(tmp_path: Path, compiled: bytes, label: str, **metadata: Any) -
     return path
 
 
+def manifest_with_audit(tmp_path: Path, manifest_path: Path, audit_command: list[str]) -> Path:
+    """The platform manifest with ``artifacts.promotion.audit_command`` set (promotion settings live there)."""
+    import yaml
+
+    doc = yaml.safe_load(manifest_path.read_text())
+    doc.setdefault("artifacts", {}).setdefault("promotion", {})["audit_command"] = audit_command
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
 def push(path: Path, ref: str, key: Path, *extra: str) -> dict[str, Any]:
     return dict(json.loads(cli("push", str(path), ref, "--key", str(key), "--json", *extra).stdout))
 
@@ -303,14 +314,14 @@ def test_unsigned_artifact_is_refused(registry: str, compiled: bytes, keys: tupl
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
 def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[str, str], compiled: bytes,
-                                                    keys: tuple[Path, Path], repo: str, tmp_path: Path) -> None:
+                                                    keys: tuple[Path, Path], repo: str, tmp_path: Path,
+                                                    manifest_path: Path) -> None:
     from floe.oci.promotion import default_audit_log
 
     key, pub = keys
-    config = tmp_path / "promotion.yaml"
-    config.write_text(json.dumps({"audit_command": [sys.executable, "-c", "import sys, json; "
-                                                    "json.load(open(sys.argv[1]))", "{path}"]}))
-    common = ("--config", str(config), "--public-key", str(pub), "--json")
+    manifest = manifest_with_audit(tmp_path, manifest_path, [sys.executable, "-c", "import sys, json; "
+                                                             "json.load(open(sys.argv[1]))", "{path}"])
+    common = ("--manifest", str(manifest), "--public-key", str(pub), "--json")
     digests = {}
     records = []
     for version in ("1.0.0", "1.1.0"):
@@ -356,12 +367,11 @@ def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
 def test_forbidden_transitions_fail_naming_them(registry: str, compiled: bytes, keys: tuple[Path, Path], repo: str,
-                                                tmp_path: Path) -> None:
+                                                tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
-    config = tmp_path / "promotion.yaml"
-    config.write_text(json.dumps({"audit_command": [sys.executable, "-c", "pass"]}))
+    manifest = manifest_with_audit(tmp_path, manifest_path, [sys.executable, "-c", "pass"])
     push(product_file(tmp_path, compiled, "transitions"), f"{repo}:v1.0.0", key)
-    common = ("--config", str(config), "--public-key", str(pub))
+    common = ("--manifest", str(manifest), "--public-key", str(pub))
 
     r = cli("promote", f"{repo}:v1.0.0", "--to", "prod", *common, check=False)
     assert r.returncode == 12 and "dev -> prod skips staging" in r.stderr
@@ -378,13 +388,12 @@ def test_forbidden_transitions_fail_naming_them(registry: str, compiled: bytes, 
 @pytest.mark.requirement("FLOE-OCI-GATES")
 def test_failing_audit_gate_blocks_promotion_with_error_and_duration(registry: str, compiled: bytes,
                                                                       keys: tuple[Path, Path], repo: str,
-                                                                      tmp_path: Path) -> None:
+                                                                      tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
-    config = tmp_path / "promotion.yaml"
     scanner = "import sys; print('CVE-2099-0001 critical in left-pad'); sys.exit(4)"
-    config.write_text(json.dumps({"audit_command": [sys.executable, "-c", scanner]}))
+    manifest = manifest_with_audit(tmp_path, manifest_path, [sys.executable, "-c", scanner])
     push(product_file(tmp_path, compiled, "gates"), f"{repo}:v1.0.0", key)
-    r = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--config", str(config), "--public-key", str(pub),
+    r = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--manifest", str(manifest), "--public-key", str(pub),
             "--json", check=False)
     assert r.returncode == 12
     assert "gate(s) failed: vulnerability_audit" in r.stderr and "CVE-2099-0001" in r.stderr

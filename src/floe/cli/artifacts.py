@@ -1,13 +1,16 @@
 """`floe artifacts ...`: compiled artifacts in an OCI registry, signed and promoted.
 
-The registry is ``--registry`` / ``FLOE_REGISTRY_URL`` (default the local platform's); credentials
-are secret references (default ``env:FLOE_REGISTRY_USER`` / ``env:FLOE_REGISTRY_PASSWORD``).
+Settings come from the platform manifest's ``artifacts:`` section (``--manifest``, default
+demo/manifest.yaml when present, else the built-in defaults): the registry URL (``--registry`` /
+``FLOE_REGISTRY_URL`` override it), the credentials' secret references (default
+``env:FLOE_REGISTRY_USER`` / ``env:FLOE_REGISTRY_PASSWORD``), the environments and their gates.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,20 +19,23 @@ import typer
 app = typer.Typer(help="Push, pull, sign, verify and promote compiled artifacts (OCI registry).",
                   no_args_is_help=True, rich_markup_mode=None)
 
+DEFAULT_MANIFEST = Path("demo/manifest.yaml")
+LEGACY_CONFIG = "promotion.yaml"
+ManifestOpt = Annotated[Path | None, typer.Option(
+    "--manifest", "-m", help="Platform manifest whose `artifacts:` section configures registry and promotion "
+                             f"(default {DEFAULT_MANIFEST} when present, else built-in defaults)")]
 RegistryOpt = Annotated[str | None, typer.Option(
-    "--registry", envvar="FLOE_REGISTRY_URL", help="Registry URL (default http://127.0.0.1:5050)")]
-UserRefOpt = Annotated[str, typer.Option("--username-ref", help="Secret reference of the registry user")]
-PasswordRefOpt = Annotated[str, typer.Option("--password-ref", help="Secret reference of the registry password")]
+    "--registry", envvar="FLOE_REGISTRY_URL", help="Registry URL (default: the manifest's artifacts.registry.url)")]
+UserRefOpt = Annotated[str | None, typer.Option(
+    "--username-ref", help="Secret reference of the registry user (default: artifacts.registry.username)")]
+PasswordRefOpt = Annotated[str | None, typer.Option(
+    "--password-ref", help="Secret reference of the registry password (default: artifacts.registry.password)")]
 AnonymousOpt = Annotated[bool, typer.Option("--anonymous", help="Send no credentials")]
 KeyOpt = Annotated[Path | None, typer.Option(
     "--key", help="Ed25519 private key (default $FLOE_HOME/keys/floe-artifacts.key or FLOE_SIGNING_KEY)")]
 PublicKeyOpt = Annotated[Path | None, typer.Option(
     "--public-key", help="Trusted public key (default $FLOE_HOME/keys/floe-artifacts.pub or FLOE_VERIFY_KEY)")]
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", help="Promotion config (default $FLOE_HOME/config/promotion.yaml when present)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
-USER_REF = "env:FLOE_REGISTRY_USER"
-PASSWORD_REF = "env:FLOE_REGISTRY_PASSWORD"  # noqa: S105 - a secret reference, not a secret
 
 
 def _console(stderr: bool = False) -> Any:
@@ -38,13 +44,59 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _store(registry: str | None, username_ref: str, password_ref: str, anonymous: bool,
-           environments: tuple[str, ...] | None = None) -> Any:
-    from floe.oci.client import ArtifactStore, RegistryClient, resolve_credentials
-    from floe.oci.tags import DEFAULT_ENVIRONMENTS
+@dataclass(frozen=True)
+class _Settings:
+    """What `floe artifacts` reads from the manifest (built-in defaults without one)."""
 
-    credentials = None if anonymous else resolve_credentials(username_ref, password_ref)
-    return ArtifactStore(RegistryClient(registry, credentials), environments or DEFAULT_ENVIRONMENTS)
+    artifacts: Any
+    """floe.config.artifacts.ArtifactsConfig"""
+    registry_url: str
+    secrets: Any = None
+    """The manifest's secrets plugin (None: the env plugin)."""
+
+
+def _settings(manifest: Path | None) -> _Settings:
+    """Load ``artifacts:`` from ``manifest`` (default demo/manifest.yaml when it exists).
+
+    Raises:
+        ConfigError: the manifest is missing (when named) or invalid, or a legacy promotion.yaml
+            still exists (its settings would be silently ignored).
+    """
+    from floe.config.artifacts import ArtifactsConfig
+    from floe.errors import ConfigError
+    from floe.oci.client import DEFAULT_REGISTRY
+    from floe.platform.home import Home
+
+    legacy = Home.current().config / LEGACY_CONFIG
+    if legacy.exists():
+        raise ConfigError("promotion settings moved to manifest.yaml; this file is no longer read", file=legacy,
+                          allowed="artifacts.promotion.{environments, audit_command, gate_timeout_seconds} in "
+                                  "manifest.yaml",
+                          hint=f"move its settings under artifacts.promotion in {manifest or DEFAULT_MANIFEST} "
+                               "(audit_required_in: [prod] becomes `gates: {vulnerability_audit: required}` on "
+                               "prod), then delete this file")
+    path = manifest if manifest is not None else (DEFAULT_MANIFEST if DEFAULT_MANIFEST.exists() else None)
+    if path is None:
+        return _Settings(ArtifactsConfig(), DEFAULT_REGISTRY)
+    from floe.config.loader import load_model
+    from floe.config.manifest import PlatformManifest
+    from floe.plugins.registry import get_registry
+    from floe.plugins.types import PluginType
+
+    loaded = load_model(path, PlatformManifest)
+    cfg = loaded.plugins.secrets
+    return _Settings(loaded.artifacts, loaded.registry_url, get_registry().create(PluginType.SECRETS, cfg.type, cfg))
+
+
+def _store(settings: _Settings, registry: str | None, username_ref: str | None, password_ref: str | None,
+           anonymous: bool) -> Any:
+    from floe.oci.client import ArtifactStore, RegistryClient, resolve_credentials
+
+    reg = settings.artifacts.registry
+    credentials = None if anonymous else resolve_credentials(
+        username_ref or str(reg.username), password_ref or str(reg.password), settings.secrets)
+    return ArtifactStore(RegistryClient(registry or settings.registry_url, credentials),
+                         settings.artifacts.promotion.env_tuple)
 
 
 def _public_key(path: Path | None) -> Any:
@@ -78,9 +130,10 @@ def push(
     reference: Annotated[str, typer.Argument(help="repository:tag, e.g. floe/customer-360:v1.0.0")],
     sign: Annotated[bool, typer.Option("--sign/--no-sign", help="Sign after pushing")] = True,
     key: KeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Push compiled artifacts under an immutable tag and sign them."""
@@ -90,7 +143,7 @@ def push(
     ref = _ref(reference)
     content = read_artifacts_file(source)
     signing_key = load_private_key(key or default_key_path()) if sign else None
-    store = _store(registry, username_ref, password_ref, False)
+    store = _store(_settings(manifest), registry, username_ref, password_ref, False)
     result = store.push(ref, content, signing_key=signing_key)
     if as_json:
         typer.echo(json.dumps({"reference": str(ref), "digest": result.digest, "size": result.size,
@@ -109,16 +162,17 @@ def pull(
     insecure_skip_verify: Annotated[bool, typer.Option(
         "--insecure-skip-verify", help="Do NOT check the signature (debugging only)")] = False,
     public_key: PublicKeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     anonymous: AnonymousOpt = False,
 ) -> None:
     """Pull compiled artifacts; refuse unsigned, wrongly signed or altered content."""
     from floe.compiler.artifacts import ARTIFACTS_FILE
 
     ref = _ref(reference)
-    store = _store(registry, username_ref, password_ref, anonymous)
+    store = _store(_settings(manifest), registry, username_ref, password_ref, anonymous)
     if insecure_skip_verify:
         _console(stderr=True).print(
             f"[bold red]WARNING: --insecure-skip-verify: the signature of {ref} is NOT checked; "
@@ -138,15 +192,17 @@ def pull(
 def verify(
     reference: Annotated[str, typer.Argument(help="repository:tag or repository@sha256:...")],
     public_key: PublicKeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     anonymous: AnonymousOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Report whether an artifact is validly signed and intact (exit 11 when it is not)."""
     ref = _ref(reference)
-    result = _store(registry, username_ref, password_ref, anonymous).verify(ref, _public_key(public_key))
+    store = _store(_settings(manifest), registry, username_ref, password_ref, anonymous)
+    result = store.verify(ref, _public_key(public_key))
     if as_json:
         typer.echo(json.dumps({"reference": str(ref), **result.to_json()}))
     else:
@@ -162,16 +218,17 @@ def verify(
 def sign(
     reference: Annotated[str, typer.Argument(help="repository:tag to sign (what it points at now)")],
     key: KeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
 ) -> None:
     """Sign an artifact that is already in the registry."""
     from floe.oci.signing import default_key_path, load_private_key
 
     ref = _ref(reference)
     private = load_private_key(key or default_key_path())
-    digest, kid = _store(registry, username_ref, password_ref, False).sign(ref, private)
+    digest, kid = _store(_settings(manifest), registry, username_ref, password_ref, False).sign(ref, private)
     _console().print(f"[green]signed[/] {ref} {digest} with {kid}")
 
 
@@ -179,9 +236,10 @@ def sign(
 def inspect(
     reference: Annotated[str, typer.Argument(help="repository:tag or repository@sha256:...")],
     public_key: PublicKeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     anonymous: AnonymousOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -191,7 +249,7 @@ def inspect(
     ref = _ref(reference)
     key_path = public_key or default_public_key_path()
     key = _public_key(key_path) if public_key or key_path.exists() else None
-    info = _store(registry, username_ref, password_ref, anonymous).inspect(ref, key)
+    info = _store(_settings(manifest), registry, username_ref, password_ref, anonymous).inspect(ref, key)
     if as_json:
         typer.echo(json.dumps(info.to_json(), indent=2, sort_keys=True))
         return
@@ -209,12 +267,13 @@ def inspect(
         console.print(f"  layer {layer.media_type} {layer.digest} ({layer.size} bytes)")
 
 
-def _promoter(config: Path | None, public_key: Path | None, registry: str | None, username_ref: str,
-              password_ref: str) -> Any:
-    from floe.oci.promotion import Promoter, PromotionConfig
+def _promoter(manifest: Path | None, public_key: Path | None, registry: str | None, username_ref: str | None,
+              password_ref: str | None) -> Any:
+    from floe.oci.promotion import Promoter
 
-    cfg = PromotionConfig.load(config)
-    return Promoter(_store(registry, username_ref, password_ref, False, cfg.env_tuple), config=cfg,
+    settings = _settings(manifest)
+    return Promoter(_store(settings, registry, username_ref, password_ref, False),
+                    config=settings.artifacts.promotion,
                     public_key=_public_key(public_key))
 
 
@@ -244,18 +303,18 @@ def promote(
     source: Annotated[str | None, typer.Option("--from", help="Expected current environment")] = None,
     operator: Annotated[str | None, typer.Option(help="Who promotes (default $FLOE_OPERATOR or user@host)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Run the gates, change nothing")] = False,
-    config: ConfigOpt = None,
     public_key: PublicKeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Promote an artifact one environment forward (dev -> staging -> prod) after its gates pass."""
     from floe.oci.errors import GateValidationError
     from floe.telemetry import telemetry_session
 
-    promoter = _promoter(config, public_key, registry, username_ref, password_ref)
+    promoter = _promoter(manifest, public_key, registry, username_ref, password_ref)
     with telemetry_session():
         try:
             record = promoter.promote(_ref(reference), to, source=source, operator=operator, dry_run=dry_run)
@@ -274,18 +333,18 @@ def rollback(
                                                         "previous one)")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (kept in the audit record)")] = None,
     operator: Annotated[str | None, typer.Option(help="Who rolls back (default $FLOE_OPERATOR or user@host)")] = None,
-    config: ConfigOpt = None,
     public_key: PublicKeyOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Point an environment back at a version that was promoted there before."""
     from floe.oci.tags import validate_repository
     from floe.telemetry import telemetry_session
 
-    promoter = _promoter(config, public_key, registry, username_ref, password_ref)
+    promoter = _promoter(manifest, public_key, registry, username_ref, password_ref)
     with telemetry_session():
         record = promoter.rollback(validate_repository(repository), env, to=to, reason=reason, operator=operator)
     _print_record(record, as_json)
@@ -295,18 +354,19 @@ def rollback(
 def history(
     repository: Annotated[str, typer.Argument(help="Repository, e.g. floe/customer-360")],
     env: Annotated[str | None, typer.Option("--env", help="Only this environment")] = None,
-    config: ConfigOpt = None,
+    manifest: ManifestOpt = None,
     registry: RegistryOpt = None,
-    username_ref: UserRefOpt = USER_REF,
-    password_ref: PasswordRefOpt = PASSWORD_REF,
+    username_ref: UserRefOpt = None,
+    password_ref: PasswordRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Promotion and rollback audit records stored in the registry, oldest first."""
-    from floe.oci.promotion import Promoter, PromotionConfig
+    from floe.oci.promotion import Promoter
     from floe.oci.tags import validate_repository
 
-    cfg = PromotionConfig.load(config)
-    promoter = Promoter(_store(registry, username_ref, password_ref, False, cfg.env_tuple), config=cfg)
+    settings = _settings(manifest)
+    promoter = Promoter(_store(settings, registry, username_ref, password_ref, False),
+                        config=settings.artifacts.promotion)
     records = [r for r in promoter.history(validate_repository(repository)) if env in (None, r.target_env)]
     if as_json:
         typer.echo(json.dumps([json.loads(r.to_json()) for r in records], indent=2))

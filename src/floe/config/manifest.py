@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from floe.config._base import FloeModel, ProductName, SemVer
+from floe.config.artifacts import ArtifactsConfig
 from floe.config.governance import GovernanceConfig
 from floe.config.plugins import PluginsConfig
 
@@ -42,6 +43,7 @@ class PlatformManifest(FloeModel):
     approved: Approvals = Field(default_factory=Approvals)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     platform: LocalPlatformConfig = Field(default_factory=LocalPlatformConfig)
+    artifacts: ArtifactsConfig = Field(default_factory=ArtifactsConfig)
 
     @model_validator(mode="after")
     def _default_compute_is_approved(self) -> PlatformManifest:
@@ -55,3 +57,8 @@ class PlatformManifest(FloeModel):
     @property
     def approved_compute(self) -> list[str]:
         return self.approved.compute or [self.plugins.compute.type]
+
+    @property
+    def registry_url(self) -> str:
+        """``artifacts.registry.url``, else the local platform's registry."""
+        return self.artifacts.registry.url or f"http://127.0.0.1:{self.platform.registry_port}"

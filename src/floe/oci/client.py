@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
+from floe.config.artifacts import DEFAULT_PASSWORD_REF, DEFAULT_USER_REF
 from floe.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -65,8 +66,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 DEFAULT_REGISTRY = "http://127.0.0.1:5050"
-DEFAULT_USER_REF = "env:FLOE_REGISTRY_USER"
-DEFAULT_PASSWORD_REF = "env:FLOE_REGISTRY_PASSWORD"  # noqa: S105 - a reference, not a password
 
 
 def registry_url() -> str:

@@ -6,13 +6,15 @@ now), both at the same digest. Rollback moves ``env-<env>`` back to a digest pro
 Every promotion, rejected promotion and rollback leaves an audit record in the registry (tag
 ``audit-<id>``, a small artifact whose subject is the promoted manifest) and a line in
 ``$FLOE_HOME/audit/promotions.jsonl``.
+
+Environments, their gates and the audit command are manifest.yaml's ``artifacts.promotion``
+(:mod:`floe.config.artifacts`).
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -26,10 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError
 
 from floe.config._base import FloeModel
-from floe.errors import ConfigError, ServiceError
+from floe.config.artifacts import PromotionConfig
+from floe.errors import ServiceError
 from floe.oci.errors import (
     ArtifactError,
     GateValidationError,
@@ -55,75 +58,6 @@ if TYPE_CHECKING:
     from floe.oci.client import ArtifactStore, FetchedArtifact
 
 RECORD_SCHEMA = "floe.dev/promotion-record/v1"
-CONFIG_FILE = "promotion.yaml"
-_ENV_NAME = re.compile(r"[a-z][a-z0-9]{0,15}")
-
-
-# -- configuration ------------------------------------------------------------------------------------
-class PromotionConfig(FloeModel):
-    """``$FLOE_HOME/config/promotion.yaml`` (or ``--config``): environments and the audit gate."""
-
-    environments: list[str] = Field(default_factory=lambda: list(DEFAULT_ENVIRONMENTS))
-    """In promotion order; artifacts are pushed into the first."""
-    audit_command: list[str] | None = None
-    """Vulnerability audit run per promotion (argv, no shell); must exit 0. ``{path}`` (the artifact
-    file), ``{digest}`` and ``{ref}`` are substituted; the same values are in FLOE_ARTIFACT_PATH,
-    FLOE_ARTIFACT_DIGEST and FLOE_ARTIFACT_REF."""
-    audit_required_in: list[str] = Field(default_factory=lambda: ["prod"])
-    """Environments a promotion into which fails when no audit command is configured (else: skipped)."""
-    gate_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
-
-    @field_validator("environments")
-    @classmethod
-    def _environments(cls, value: list[str]) -> list[str]:
-        bad = [e for e in value if not _ENV_NAME.fullmatch(e)]
-        if bad:
-            raise ValueError(f"environment names must match {_ENV_NAME.pattern}, got {bad}")
-        if len(value) < 2 or len(set(value)) != len(value):
-            raise ValueError(f"need at least two distinct environments in order, got {value}")
-        return value
-
-    @field_validator("audit_command")
-    @classmethod
-    def _command(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and (not value or not value[0].strip()):
-            raise ValueError("audit_command must be a non-empty argv list, e.g. ['pip-audit', '--strict']")
-        return value
-
-    @model_validator(mode="after")
-    def _known(self) -> PromotionConfig:
-        unknown = sorted(set(self.audit_required_in) - set(self.environments))
-        if unknown:
-            raise ValueError(f"audit_required_in names unknown environments {unknown}; known: {self.environments}")
-        return self
-
-    @property
-    def env_tuple(self) -> tuple[str, ...]:
-        return tuple(self.environments)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> PromotionConfig:
-        """Read the config file (``path``, else ``$FLOE_HOME/config/promotion.yaml`` if present)."""
-        if path is None:
-            from floe.platform.home import Home
-
-            path = Home.current().config / CONFIG_FILE
-            if not path.exists():
-                return cls()
-        import yaml
-
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read promotion config: {exc}", file=path) from None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ConfigError(first["msg"], file=path, key=".".join(str(p) for p in first["loc"]) or None,
-                              value=first.get("input"),
-                              hint="keys: environments, audit_command, audit_required_in, "
-                                   "gate_timeout_seconds") from None
 
 
 # -- transitions --------------------------------------------------------------------------------------
@@ -265,10 +199,17 @@ class CommandAudit:
 
 
 def _no_audit(ctx: GateContext) -> str:
-    if ctx.target_env in ctx.config.audit_required_in:
+    if ctx.config.gates_for(ctx.target_env).vulnerability_audit == "required":
         raise GateFailed(f"no audit command configured, and promotions into {ctx.target_env} require one "
-                         "(set audit_command in promotion.yaml)")
-    raise GateSkipped("no audit command configured (set audit_command in promotion.yaml)")
+                         "(set artifacts.promotion.audit_command in manifest.yaml)")
+    raise GateSkipped("no audit command configured (set artifacts.promotion.audit_command in manifest.yaml)")
+
+
+def _switched_off(environment: str) -> Gate:
+    def gate(ctx: GateContext) -> str:
+        raise GateSkipped(f"off for {environment} (manifest.yaml artifacts.promotion.environments)")
+
+    return gate
 
 
 def run_gates(ctx: GateContext, gates: list[tuple[str, Gate]]) -> list[GateResult]:
@@ -365,7 +306,7 @@ class Promoter:
 
     Args:
         store: the registry.
-        config: environments and the audit command.
+        config: environments, their gates and the audit command (manifest.yaml ``artifacts.promotion``).
         public_key: the trusted signer's key (the signature gate fails without it).
         audit_log: where local records go (default ``$FLOE_HOME/audit/promotions.jsonl``).
         vulnerability_audit: replaces the command audit (any ``Gate`` callable).
@@ -389,6 +330,13 @@ class Promoter:
             ("signature", signature_gate),
             ("vulnerability_audit", vulnerability_audit),
         ]
+
+    def gates_for(self, target: str) -> list[tuple[str, Gate]]:
+        """The gates of a promotion into ``target``: those the manifest switches off there are skipped
+        (and recorded as skipped)."""
+        gates = self.config.gates_for(target)
+        off = {"tests_passed": not gates.tests_passed, "vulnerability_audit": gates.vulnerability_audit == "off"}
+        return [(name, _switched_off(target) if off.get(name) else gate) for name, gate in self.gates]
 
     @property
     def client(self) -> Any:
@@ -434,7 +382,7 @@ class Promoter:
                                               "floe.promotion.source": current,
                                               "floe.promotion.target": target}) as trace_id:
             fetched, ctx = self._context(ref, digest, current, target)
-            results = run_gates(ctx, self.gates)
+            results = run_gates(ctx, self.gates_for(target))
             failed = [r for r in results if r.status == "failed"]
             outcome: Outcome = "dry_run" if dry_run else ("rejected" if failed else "promoted")
             record = self._record("promote", outcome, ref.repository, ref.tag, digest, current, target, operator,

@@ -25,6 +25,14 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield home
 
 
+def manifest_with(tmp_path: Path, artifacts: str) -> Path:
+    """demo/manifest.embedded.yaml with this ``artifacts:`` section (YAML, unindented)."""
+    base = (Path(__file__).parents[3] / "demo" / "manifest.embedded.yaml").read_text()
+    path = tmp_path / "manifest.yaml"
+    path.write_text(base + "\nartifacts:\n" + "".join(f"  {line}\n" for line in artifacts.splitlines()))
+    return path
+
+
 def _plugin(kind: str, **config: Any) -> dict[str, Any]:
     return {"type": kind, "version": "0.1.0", "config": config}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import secrets
 import stat
 import subprocess
@@ -11,10 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.unit.oci.conftest import manifest_with
 from tests.unit.oci.fake_registry import URL, FakeRegistry
 from typer.testing import CliRunner
 
 from floe.cli.artifacts import app
+from floe.errors import ConfigError
 from floe.oci.client import RegistryClient
 from floe.oci.errors import SigningKeyError, UnsignedArtifactError
 
@@ -84,21 +87,69 @@ def test_unsigned_pull_is_refused_and_skip_verify_is_loud(cli_fake: FakeRegistry
 
 def test_promote_and_history(cli_fake: FakeRegistry, artifacts_json: bytes, tmp_path: Path, _home: Path) -> None:
     (tmp_path / "compiled_artifacts.json").write_bytes(artifacts_json)
-    cfg = tmp_path / "promotion.yaml"
-    cfg.write_text(json.dumps({"audit_command": [sys.executable, "-I", "-S", "-c", "pass"]}))
+    audit = json.dumps([sys.executable, "-I", "-S", "-c", "pass"])
+    manifest = str(manifest_with(tmp_path, f"promotion:\n  audit_command: {audit}\n"))
     assert runner.invoke(app, ["keygen"]).exit_code == 0
-    assert runner.invoke(app, ["push", str(tmp_path), "floe/x:v1.0.0"]).exit_code == 0
-    skip = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "prod", "--config", str(cfg)])
+    assert runner.invoke(app, ["push", str(tmp_path), "floe/x:v1.0.0", "-m", manifest]).exit_code == 0
+    skip = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "prod", "-m", manifest])
     assert "dev -> prod skips staging" in str(skip.exception)
-    promoted = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "staging", "--config", str(cfg), "--json",
+    promoted = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "staging", "--manifest", manifest, "--json",
                                    "--operator", "ci@floe.dev"])
     assert promoted.exit_code == 0, promoted.output
     record = json.loads(promoted.output)
     assert record["outcome"] == "promoted" and record["operator"] == "ci@floe.dev"
+    assert {g["gate"]: g["status"] for g in record["gate_results"]}["vulnerability_audit"] == "passed"
     lines = (_home / "audit" / "promotions.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["id"] == record["id"]
-    history = runner.invoke(app, ["history", "floe/x", "--json"])
+    history = runner.invoke(app, ["history", "floe/x", "--json", "-m", manifest])
     assert [r["id"] for r in json.loads(history.output)] == [record["id"]]
+
+
+def test_manifest_names_registry_credentials_and_environments(cli_fake: FakeRegistry, artifacts_json: bytes,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """No flags: the registry URL and the credential references come from artifacts.registry."""
+    for name in ("USER", "PASSWORD"):  # only the manifest's references know where the credentials are
+        monkeypatch.setenv(f"CI_REGISTRY_{name}", os.environ[f"FLOE_REGISTRY_{name}"])
+        monkeypatch.delenv(f"FLOE_REGISTRY_{name}")
+    monkeypatch.delenv("FLOE_REGISTRY_URL")
+    manifest = str(manifest_with(tmp_path, f"""registry:
+  url: {URL}
+  username: env:CI_REGISTRY_USER
+  password: env:CI_REGISTRY_PASSWORD
+promotion:
+  environments: [dev, qa, {{name: live, gates: {{tests_passed: false, vulnerability_audit: "off"}}}}]
+"""))
+    (tmp_path / "compiled_artifacts.json").write_bytes(artifacts_json)
+    assert runner.invoke(app, ["keygen"]).exit_code == 0
+    pushed = runner.invoke(app, ["push", str(tmp_path), "floe/x:v1.0.0", "-m", manifest])
+    assert pushed.exit_code == 0, pushed.output
+    reserved = runner.invoke(app, ["push", str(tmp_path), "floe/x:v1-qa", "-m", manifest])
+    assert "promotions to qa" in str(reserved.exception)
+    wrong = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "staging", "-m", manifest])
+    assert "unknown environment 'staging'" in str(wrong.exception) and "dev -> qa -> live" in str(wrong.exception)
+    assert runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "qa", "-m", manifest]).exit_code == 0
+    live = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "live", "-m", manifest, "--json"])
+    gates = {g["gate"]: g for g in json.loads(live.output)["gate_results"]}
+    assert gates["vulnerability_audit"]["status"] == gates["tests_passed"]["status"] == "skipped"
+    assert "off for live" in gates["tests_passed"]["detail"]
+
+
+def test_bad_artifacts_section_and_legacy_promotion_yaml_are_clear_errors(cli_fake: FakeRegistry, tmp_path: Path,
+                                                                          _home: Path) -> None:
+    bad = manifest_with(tmp_path, "promotion:\n  environments: [dev, Prod]\n")
+    result = runner.invoke(app, ["history", "floe/x", "-m", str(bad)])
+    assert isinstance(result.exception, ConfigError) and result.exception.exit_code == 5
+    assert str(result.exception).startswith(f"{bad}: artifacts.promotion.environments[1].name: ")
+    missing = runner.invoke(app, ["history", "floe/x", "-m", str(tmp_path / "nope.yaml")])
+    assert isinstance(missing.exception, ConfigError) and "file not found" in str(missing.exception)
+    legacy = _home / "config" / "promotion.yaml"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("audit_required_in: [prod]\n")
+    result = runner.invoke(app, ["promote", "floe/x:v1.0.0", "--to", "staging"])
+    message = str(result.exception)
+    assert isinstance(result.exception, ConfigError) and str(legacy) in message
+    assert "moved to manifest.yaml" in message and "artifacts.promotion" in message
 
 
 def test_bad_reference_is_a_clear_error() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.oci.conftest import variant
+from tests.unit.oci.conftest import manifest_with, variant
 from tests.unit.oci.fake_registry import FakeRegistry
 
 from floe.errors import ConfigError
@@ -71,34 +71,61 @@ def test_unknown_environment_is_named(source: str, target: str) -> None:
     assert f"unknown environment {bad!r}" in str(exc.value) and "dev -> staging -> prod" in str(exc.value)
 
 
-# -- config -------------------------------------------------------------------------------------------
-def test_config_defaults_and_file(tmp_path: Path, _home: Path) -> None:
-    assert PromotionConfig.load().environments == list(ENVS)  # no file: defaults
-    cfg = tmp_path / "promotion.yaml"
-    cfg.write_text("environments: [dev, qa, prod]\naudit_command: [pip-audit, --strict]\n"
-                   "audit_required_in: [qa, prod]\ngate_timeout_seconds: 30\n")
-    loaded = PromotionConfig.load(cfg)
-    assert loaded.env_tuple == ("dev", "qa", "prod") and loaded.audit_command == ["pip-audit", "--strict"]
-    (_home / "config").mkdir(parents=True)
-    (_home / "config" / "promotion.yaml").write_text("environments: [a1, b2]\naudit_required_in: []\n")
-    assert PromotionConfig.load().env_tuple == ("a1", "b2")
+# -- config (manifest.yaml artifacts.promotion) ------------------------------------------------------
+def test_config_defaults_and_manifest_section(tmp_path: Path) -> None:
+    from floe.config.loader import load_model
+    from floe.config.manifest import PlatformManifest
+
+    default = PromotionConfig()
+    assert default.env_tuple == ENVS
+    assert [default.gates_for(e).vulnerability_audit for e in ENVS] == ["if_configured", "if_configured", "required"]
+    manifest = load_model(manifest_with(tmp_path, """registry:
+  url: https://registry.example.com
+  username: env:CI_USER
+  password: file:/run/secrets/registry
+promotion:
+  audit_command: [pip-audit, --strict]
+  gate_timeout_seconds: 30
+  environments:
+    - dev
+    - name: qa
+      gates:
+        tests_passed: false
+        vulnerability_audit: "off"
+    - name: prod
+      gates:
+        vulnerability_audit: required
+"""), PlatformManifest)
+    cfg = manifest.artifacts.promotion
+    assert cfg.env_tuple == ("dev", "qa", "prod") and cfg.audit_command == ["pip-audit", "--strict"]
+    assert not cfg.gates_for("qa").tests_passed and cfg.gates_for("prod").vulnerability_audit == "required"
+    assert manifest.registry_url == "https://registry.example.com"
+    assert str(manifest.artifacts.registry.password) == "file:/run/secrets/registry"
+    embedded = load_model(Path(__file__).parents[3] / "demo" / "manifest.embedded.yaml", PlatformManifest)
+    assert embedded.registry_url == "http://127.0.0.1:5050" and embedded.artifacts.promotion == default
 
 
 @pytest.mark.parametrize(("text", "key", "fragment"), [
-    ("environments: [dev]\n", "environments", "at least two distinct"),
-    ("environments: [dev, Prod]\n", "environments", "must match"),
-    ("audit_required_in: [qa]\n", None, "unknown environments ['qa']"),
-    ("audit_command: []\n", "audit_command", "non-empty argv"),
-    ("gate_timeout: 3\n", "gate_timeout", "Extra inputs"),
+    ("promotion:\n  environments: [dev]\n", "artifacts.promotion", "at least two distinct names"),
+    ("promotion:\n  environments: [dev, Prod]\n", "artifacts.promotion.environments[1].name",
+     "environment name 'Prod' is not allowed: a lowercase letter"),
+    ("promotion:\n  environments: [{name: dev, gates: {tests_passed: false}}, prod]\n", "artifacts.promotion",
+     "environments[0] (dev) has gates"),
+    ("promotion:\n  environments: [dev, {name: prod, gates: {vulnerability_audit: always}}]\n",
+     "artifacts.promotion.environments[1].gates.vulnerability_audit", "'required', 'if_configured' or 'off'"),
+    ("promotion:\n  audit_command: []\n", "artifacts.promotion.audit_command", "non-empty argv"),
+    ("promotion:\n  audit_required_in: [prod]\n", "artifacts.promotion.audit_required_in", "unknown key"),
+    ("registry:\n  password: hunter2\n", "artifacts.registry.password", "must look like 'env:NAME'"),
 ])
-def test_config_errors_name_file_and_key(tmp_path: Path, text: str, key: str | None, fragment: str) -> None:
-    cfg = tmp_path / "promotion.yaml"
-    cfg.write_text(text)
+def test_config_errors_name_file_key_and_fix(tmp_path: Path, text: str, key: str, fragment: str) -> None:
+    from floe.config.loader import load_model
+    from floe.config.manifest import PlatformManifest
+
+    path = manifest_with(tmp_path, text)
     with pytest.raises(ConfigError) as exc:
-        PromotionConfig.load(cfg)
-    assert str(cfg) in str(exc.value) and fragment in str(exc.value)
-    if key:
-        assert f": {key}:" in str(exc.value)
+        load_model(path, PlatformManifest)
+    message = str(exc.value)
+    assert message.startswith(f"{path}: {key}: ") and fragment in message, message
 
 
 # -- gates --------------------------------------------------------------------------------------------
