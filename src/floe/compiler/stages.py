@@ -188,8 +188,9 @@ def _validate(s: _State) -> None:
         from floe.semantic.validate import validate_semantic
 
         validate_semantic(s.spec.semantic, s.project, file=s.spec_path)
-    registry = get_registry()
-    s.plugins = registry.from_manifest(s.manifest)
+    from floe.config.principals import scope_to_product
+
+    s.plugins = get_registry().from_manifest(scope_to_product(s.manifest, s.spec.metadata.name))
 
 
 # -- RESOLVE ---------------------------------------------------------------------------------------

@@ -56,6 +56,10 @@ class PolarisCatalogConfig(FloeModel):
     client_id: SecretRef
     client_secret: SecretRef
     scope: str = "PRINCIPAL_ROLE:ALL"
+    principals: Literal["shared", "per-product"] = "shared"
+    """shared: every product uses client_id/client_secret. per-product: each product runs as its own
+    principal (``env:FLOE_PRODUCT_<PRODUCT>_CLIENT_ID``/``_CLIENT_SECRET``), granted only its
+    ``<product>_raw`` and ``<product>`` namespaces; client_id/client_secret stay the platform's."""
 
 
 class IcebergRestCatalogConfig(FloeModel):
@@ -65,6 +69,10 @@ class IcebergRestCatalogConfig(FloeModel):
     client_id: SecretRef
     client_secret: SecretRef
     oauth2_token_path: str = "v1/oauth/tokens"  # noqa: S105 - a URL path, not a password
+    principals: Literal["shared", "per-product"] = "shared"
+    """shared: every product uses client_id/client_secret. per-product: each product runs as its own
+    principal (``env:FLOE_PRODUCT_<PRODUCT>_CLIENT_ID``/``_CLIENT_SECRET``), granted only its
+    ``<product>_raw`` and ``<product>`` namespaces; client_id/client_secret stay the platform's."""
 
 
 CatalogConfig = Annotated[

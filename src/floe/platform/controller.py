@@ -15,6 +15,7 @@ from typing import Any
 from floe.errors import FloeError
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
+from floe.platform.services import principals_of
 from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
 
 DEFAULT_MANIFEST = Path("demo/manifest.yaml")
@@ -144,13 +145,14 @@ def up(manifest_path: Path, *, operation: str = "install", timeout: float | None
                         hint="`floe platform status` to inspect, `floe platform upgrade` to apply changes")
     rev = store.begin(operation, manifest_path, timeout=timeout + 120)
     try:
-        secrets = ensure_secrets(home)
         if existing:
             _stop_supervisor(home, existing)
         artifact_dirs = compile_products(manifest_path, discover_products(manifest_path, manifest))
+        products = principals_of(manifest, artifact_dirs)
+        secrets = ensure_secrets(home, products=products)
         pid = _start_supervisor(home, manifest_path, artifact_dirs)
         wait_until_healthy(home, pid, timeout, on_change)
-        steps = run_bootstrap(manifest, secrets)
+        steps = run_bootstrap(manifest, secrets, products)
     except BaseException as exc:
         store.finish(rev.revision, False, f"{operation} failed: {exc}".splitlines()[0][:300])
         raise
@@ -281,7 +283,12 @@ def bootstrap(manifest_path: Path) -> list[Any]:
     home = Home.current()
     if supervisor_pid(home) is None:
         raise FloeError("the platform is not running", hint="`floe platform up` first")
-    return run_bootstrap(load_manifest(manifest_path), ensure_secrets(home))
+    from floe.compiler.stages import default_output_dir
+
+    manifest = load_manifest(manifest_path)
+    dirs = [default_output_dir(p / "floe.yaml", manifest) for p in discover_products(manifest_path, manifest)]
+    products = principals_of(manifest, dirs)
+    return run_bootstrap(manifest, ensure_secrets(home, products=products), products)
 
 
 def rollback(revision: int | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +73,18 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def ensure_secrets(home: Home, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Create missing credentials (0600 file), keep existing ones; return them all."""
+def ensure_secrets(home: Home, extra: dict[str, str] | None = None,
+                   products: Iterable[str] = ()) -> dict[str, str]:
+    """Create missing credentials (0600 file), keep existing ones; return them all.
+
+    ``products`` adds each data product's own principal (``FLOE_PRODUCT_<PRODUCT>_CLIENT_ID/_SECRET``).
+    """
+    from floe.config.principals import product_secret_names
+
     home.ensure()
     values = read_env_file(home.secrets_file)
     changed = False
-    for key in _GENERATED:
+    for key in [*_GENERATED, *(name for p in products for name in product_secret_names(p))]:
         if key not in values:
             values[key] = ("floe" if key.endswith("_ID") else "") + secrets.token_hex(16)
             changed = True

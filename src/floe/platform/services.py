@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from floe.config.principals import per_product, principal_name, product_namespaces, product_secret_names
 from floe.errors import ConfigError, FloeError
 from floe.platform.home import Home, cache_dir
 
@@ -102,7 +103,10 @@ def build_services(manifest: Any, home: Home, secrets: dict[str, str], products:
         # SeaweedFS also serves the Iceberg REST catalog when the manifest points an iceberg-rest
         # catalog at this machine (Polaris cannot be built here: services/polaris/README.md).
         iceberg = _port(p.catalog.uri, 8181) if p.catalog.type == "iceberg-rest" else 0
-        services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333), iceberg))
+        principals = principals_of(manifest, products)
+        warehouse = p.catalog.warehouse if p.catalog.type == "iceberg-rest" else p.storage.bucket
+        services.append(_seaweedfs(home, secrets, _port(p.storage.endpoint, 8333), iceberg,
+                                   principals, warehouse))
     if p.telemetry_backend is not None and p.telemetry_backend.type == "jaeger":
         query = p.telemetry_backend.query_url or "http://127.0.0.1:16686"
         services.append(_jaeger(home, _port(query, 16686)))
@@ -199,7 +203,41 @@ def ensure_databases(secrets: dict[str, str]) -> list[str]:
 
 
 # -- SeaweedFS (S3) -----------------------------------------------------------------------------------
-def _seaweedfs(home: Home, secrets: dict[str, str], port: int, iceberg_port: int) -> ServiceSpec:
+def principals_of(manifest: Any, artifact_dirs: list[Path]) -> list[str]:
+    """The products (by name) that get their own catalog principal: none unless the catalog says
+    ``principals: per-product``."""
+    import json
+
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+
+    if not per_product(manifest):
+        return []
+    return [json.loads((d / ARTIFACTS_FILE).read_text())["metadata"]["product_name"] for d in artifact_dirs]
+
+
+def seaweedfs_identities(secrets: dict[str, str], products: list[str], warehouse: str) -> dict[str, Any]:
+    """S3 identities: the platform's admin, and one per product whose object access is limited to the
+    product's namespace folders of the warehouse (the catalog side is the table bucket policy that
+    bootstrap writes)."""
+    identities = [{
+        "name": "floe",
+        "credentials": [{"accessKey": secrets["FLOE_S3_ACCESS_KEY_ID"],
+                         "secretKey": secrets["FLOE_S3_SECRET_ACCESS_KEY"]}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+    }]
+    for product in products:
+        key_id, secret = product_secret_names(product)
+        identities.append({
+            "name": principal_name(product),
+            "credentials": [{"accessKey": secrets[key_id], "secretKey": secrets[secret]}],
+            "actions": [f"{action}:{warehouse}/{ns}/*" for action in ("Read", "List", "Write")
+                        for ns in product_namespaces(product)],
+        })
+    return {"identities": identities}
+
+
+def _seaweedfs(home: Home, secrets: dict[str, str], port: int, iceberg_port: int,
+               products: list[str], warehouse: str) -> ServiceSpec:
     data = home.data / "seaweedfs"
     conf = home.config / "seaweedfs-s3.json"
 
@@ -207,12 +245,7 @@ def _seaweedfs(home: Home, secrets: dict[str, str], port: int, iceberg_port: int
         import json
 
         data.mkdir(parents=True, exist_ok=True)
-        identities = {"identities": [{
-            "name": "floe",
-            "credentials": [{"accessKey": secrets["FLOE_S3_ACCESS_KEY_ID"],
-                             "secretKey": secrets["FLOE_S3_SECRET_ACCESS_KEY"]}],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-        }]}
+        identities = seaweedfs_identities(secrets, products, warehouse)
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(identities, f)
