@@ -7,16 +7,16 @@ leads to its Jaeger trace.
 
 from __future__ import annotations
 
-import socket
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import attr
 from openlineage.client.facet_v2 import RunFacet
+
+from floe._net import reachable
 
 PRODUCER = "https://github.com/floe-dev/floe"
 _warned: set[str] = set()
@@ -40,7 +40,7 @@ class TableRef:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _trace_ids() -> tuple[str, str]:
@@ -60,9 +60,7 @@ class LineageEmitter:
             return
         transport = dict(transport)
         if transport.get("type") == "http":
-            url = str(transport["url"])
-            if not _reachable(url):
-                _warn_once(url, f"floe: lineage unavailable ({url} unreachable); continuing without lineage")
+            if not available(transport):
                 return
             transport.setdefault("retry", {"total": 1, "backoff_factor": 0.2})
         from openlineage.client import OpenLineageClient
@@ -116,17 +114,20 @@ class LineageEmitter:
             _warn_once(self.namespace, f"floe: lineage event not delivered ({type(exc).__name__}: {exc})")
 
 
+def available(transport: dict[str, Any] | None) -> bool:
+    """Whether events sent through ``transport`` can be delivered: an HTTP backend must accept
+    connections. Says so once per process (stderr) when it does not; lineage is then skipped."""
+    if not transport or transport.get("type") != "http":
+        return True
+    url = str(transport["url"])
+    if reachable(url):
+        return True
+    _warn_once(url, f"floe: lineage unavailable ({url} unreachable); continuing without lineage")
+    return False
+
+
 def new_run_id() -> str:
     return str(uuid.uuid4())
-
-
-def _reachable(url: str, timeout: float = 0.5) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _warn_once(key: str, message: str) -> None:

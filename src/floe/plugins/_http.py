@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-from urllib.parse import urlparse
-
+from floe._net import tcp_probe
 from floe.plugins.base import HealthState, HealthStatus
 
 
 def tcp_reachable(url: str, timeout: float) -> HealthStatus:
-    parsed = urlparse(url)
-    host = parsed.hostname or "127.0.0.1"
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=min(timeout, 3.0)):
-            return HealthStatus(HealthState.HEALTHY, f"{host}:{port} accepts connections")
-    except OSError as exc:
-        return HealthStatus(HealthState.UNHEALTHY, f"{host}:{port} unreachable: {exc.strerror or exc}")
+    where, error = tcp_probe(url, min(timeout, 3.0))
+    if error is None:
+        return HealthStatus(HealthState.HEALTHY, f"{where} accepts connections")
+    return HealthStatus(HealthState.UNHEALTHY, f"{where} unreachable: {error}")
 
 
 def http_ok(url: str, timeout: float, *, headers: dict[str, str] | None = None) -> HealthStatus:

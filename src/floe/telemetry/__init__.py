@@ -10,22 +10,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlparse
+
+from floe._net import reachable
 
 DEFAULT_SERVICE = "floe-platform"
 _provider: Any = None
 _warned = False
 
 
-def _reachable(endpoint: str, timeout: float = 0.5) -> bool:
-    import socket
-
-    parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4317), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def _reachable(endpoint: str) -> bool:
+    return reachable(endpoint, default_port=4317)  # OTLP/gRPC's port when the endpoint names none
 
 
 def _make_provider(service: str, endpoint: str, protocol: str | None) -> Any:
