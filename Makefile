@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench bench-dataplane bench-platform lint traceability clean
+.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench bench-dataplane bench-observability bench-platform lint traceability clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
@@ -62,6 +62,9 @@ bench: setup ## Benchmarks: CLI start-up and compile (numbers reported, not asse
 
 bench-dataplane: setup ## Benchmark: iot-telemetry seed -> mart at 1M and 10M readings vs DuckDB -> Parquet
 	$(BIN)/python benchmarks/dataplane.py --scales 1000 10000
+
+bench-observability: setup ## Benchmark: tracing + lineage overhead on `floe compile` (on vs off, own collector on 14417/14418)
+	$(BIN)/python benchmarks/observability.py --repeat 7
 
 bench-platform: setup-platform ## Benchmark: cold `floe platform up` and the platform's memory
 	$(BIN)/python benchmarks/platform_bench.py up
