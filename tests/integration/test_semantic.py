@@ -6,7 +6,6 @@ SQL reads the Iceberg tables through PyIceberg, never through floe's semantic co
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import json
 import shutil
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import DEMO, PRODUCTS, ROOT
+from tests.semantic_cases import CASES, norm, query_body
 
 from floe.compiler.artifacts import ARTIFACTS_FILE
 from floe.runtime.context import RunContext
@@ -82,66 +82,6 @@ def _cli_json(demo_dir: Path, product: str, *args: str) -> list[tuple[Any, ...]]
     return [tuple(row.values()) for row in json.loads(r.stdout)]
 
 
-def _norm(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Both sides as JSON would carry them: Decimal -> float, dates -> ISO day, floats compared approximately."""
-
-    def one(v: Any) -> Any:
-        if isinstance(v, decimal.Decimal):
-            v = float(v)
-        if isinstance(v, dt.date):
-            return v.isoformat()[:10]
-        if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] == "T":
-            return v[:10]
-        if isinstance(v, float):
-            return pytest.approx(v, rel=1e-9, abs=1e-9)
-        return v
-
-    return [tuple(one(v) for v in row) for row in rows]
-
-
-# Two metrics (and more) per product; the right-hand side is plain SQL over the Iceberg tables.
-CASES = {
-    "customer-360": [
-        (["--metric", "customer_count,lifetime_value,avg_lifetime_value", "-g", "segment"],
-         """select segment, count(distinct customer_id), sum(total_spend),
-                   sum(total_spend) / count(distinct customer_id)
-            from customer_360.mart_customer_360 group by segment order by segment""",
-         ["mart_customer_360"]),
-        (["--metric", "transaction_amount,transaction_count", "-g", "segment", "--where", "status = 'completed'"],
-         """select c.segment, sum(t.amount), count(*)
-            from customer_360.stg_transactions t
-            left join customer_360.mart_customer_360 c on t.customer_id = c.customer_id
-            where t.status = 'completed' group by c.segment order by c.segment nulls last""",
-         ["stg_transactions", "mart_customer_360"]),
-    ],
-    "iot-telemetry": [
-        (["--metric", "equipment_count,reading_count,anomaly_rate_pct", "-g", "health_status"],
-         """select health_status, count(distinct equipment_id), sum(reading_count),
-                   100.0 * sum(anomaly_count) / sum(reading_count)
-            from iot_telemetry.mart_equipment_health group by health_status order by health_status""",
-         ["mart_equipment_health"]),
-        (["--metric", "maintenance_hours,maintenance_job_count", "-g", "health_status", "-g", "maintenance_type"],
-         """select e.health_status, m.maintenance_type, sum(m.duration_hours), count(*)
-            from iot_telemetry.stg_maintenance m
-            left join iot_telemetry.mart_equipment_health e on m.equipment_id = e.equipment_id
-            group by 1, 2 order by 1 nulls last, 2""",
-         ["stg_maintenance", "mart_equipment_health"]),
-    ],
-    "financial-risk": [
-        (["--metric", "total_value,value_at_risk_95,var_pct_of_value", "-g", "risk_level"],
-         """select risk_level, sum(total_value), sum(value_at_risk_95),
-                   100 * sum(value_at_risk_95) / sum(total_value)
-            from financial_risk.mart_risk_dashboard group by risk_level order by risk_level""",
-         ["mart_risk_dashboard"]),
-        (["--metric", "portfolio_count,unrealized_pnl,max_position_pct", "-g", "risk_level", "-g", "valuation_date"],
-         """select risk_level, valuation_date, count(distinct portfolio_id), sum(unrealized_pnl),
-                   max(max_position_pct)
-            from financial_risk.mart_risk_dashboard group by 1, 2 order by 1, 2""",
-         ["mart_risk_dashboard"]),
-    ],
-}
-
-
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_cli_numbers_equal_hand_written_sql(product: str, demo_dir: Path, iceberg_sql: Any) -> None:
     checked = 0
@@ -149,7 +89,7 @@ def test_cli_numbers_equal_hand_written_sql(product: str, demo_dir: Path, iceber
         got = _cli_json(demo_dir, product, *args)
         want = iceberg_sql(product, sql, *tables)
         assert got, f"{product} {args}: no rows"
-        assert _norm(got) == _norm(want), f"{product} {args}"
+        assert norm(got) == norm(want), f"{product} {args}"
         checked += len(got[0]) - args.count("-g")
     assert checked >= 2, "at least two metrics per product"
 
@@ -162,7 +102,7 @@ def test_time_grain_from_a_joined_model(demo_dir: Path, iceberg_sql: Any) -> Non
         from financial_risk.stg_positions p
         left join financial_risk.mart_risk_dashboard r on p.portfolio_id = r.portfolio_id
         where r.risk_level != 'low' group by 1, 2 order by 1, 2""", "stg_positions", "mart_risk_dashboard")
-    assert _norm(got) == _norm(want) and len(got) > 2
+    assert norm(got) == norm(want) and len(got) > 2
 
 
 def test_in_process_query_is_exact(runs: dict[str, RunResult], iceberg_sql: Any) -> None:
@@ -238,3 +178,45 @@ def test_dbt_parses_the_generated_metricflow_definitions(tmp_path: Path) -> None
     assert {m.name for m in manifest.metrics} >= {"customer_count", "lifetime_value", "avg_lifetime_value"}
     errors = SemanticManifestValidator().validate_semantic_manifest(manifest).errors
     assert [e.message for e in errors] == []
+
+
+@pytest.fixture(scope="module")
+def service(runs: dict[str, RunResult]) -> Iterator[Any]:
+    """`floe semantic serve`'s app over the three runs, called in-process (ASGI, no socket)."""
+    from starlette.testclient import TestClient
+
+    from floe.semantic.server import create_app
+
+    token = "test-token-" + "x" * 8  # a fixture value, not a credential
+    with TestClient(create_app([_ctx(r) for r in runs.values()], token)) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_service_numbers_equal_hand_written_sql(product: str, service: Any, iceberg_sql: Any) -> None:
+    for args, sql, tables in CASES[product]:
+        r = service.post("/v1/query", json=query_body(product, args))
+        assert r.status_code == 200, r.text
+        got = [tuple(row) for row in r.json()["rows"]]
+        assert got and norm(got) == norm(iceberg_sql(product, sql, *tables)), f"{product} {args}"
+
+
+def test_service_describes_health_and_refuses_without_token(service: Any) -> None:
+    health = service.get("/health", headers={"Authorization": ""})
+    assert health.status_code == 200 and health.json()["products"] == sorted(PRODUCTS)
+    meta = service.get("/v1/meta").json()["products"]
+    assert {m["name"] for m in meta["iot-telemetry"]["metrics"]} >= {"equipment_count", "anomaly_rate_pct"}
+    assert len(meta["customer-360"]["dimensions"]) >= 2
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
+        r = service.post("/v1/query", json={"product": "customer-360", "metrics": ["customer_count"]}, headers=headers)
+        assert r.status_code == 401 and "bearer token" in r.json()["error"]
+
+
+def test_service_errors_name_what_is_allowed(service: Any) -> None:
+    r = service.post("/v1/query", json={"product": "iot-telemetry", "metrics": ["uptime"]})
+    assert r.status_code == 400 and "unknown metric 'uptime'" in r.json()["error"]
+    assert "anomaly_rate_pct" in r.json()["hint"]
+    r = service.post("/v1/query", json={"product": "nope", "metrics": ["x"]})
+    assert r.status_code == 404 and "customer-360" in r.json()["hint"]
+    assert service.post("/v1/query", content=b"{not json").status_code == 400

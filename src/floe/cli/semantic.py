@@ -84,6 +84,30 @@ def query(
     _print(run_query(ctx, request), fmt)
 
 
+@app.command()
+def serve(
+    products: Annotated[list[Path], typer.Argument(help="Product folders, or their compiled_artifacts.json")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port")] = 4010,
+    manifest: ManifestOpt = None,
+) -> None:
+    """Serve the products' metrics over HTTP (GET /health, GET /v1/meta, POST /v1/query).
+
+    Every /v1 call needs `Authorization: Bearer $FLOE_SEMANTIC_TOKEN`.
+    """
+    import os
+
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.runtime.context import RunContext
+    from floe.semantic.server import TOKEN_ENV
+    from floe.semantic.server import serve as run_server
+
+    contexts = [RunContext.load(p) if p.name == ARTIFACTS_FILE else _context(p, manifest) for p in products]
+    typer.echo(f"semantic layer for {', '.join(c.artifacts.metadata.product_name for c in contexts)} "
+               f"on http://{host}:{port}")
+    run_server(contexts, host, port, os.environ.get(TOKEN_ENV, ""))
+
+
 @app.command("list")
 def list_(product: ProductArg, manifest: ManifestOpt = None) -> None:
     """The product's metrics and dimensions (what `query` accepts)."""
@@ -118,7 +142,9 @@ def list_(product: ProductArg, manifest: ManifestOpt = None) -> None:
 
 def _print(result: QueryResult, fmt: str) -> None:
     if fmt == "json":
-        typer.echo(json.dumps(result.as_dicts(), default=_json_value, indent=2))
+        from floe.semantic.server import json_value
+
+        typer.echo(json.dumps(result.as_dicts(), default=json_value, indent=2))
     elif fmt == "csv":
         import csv
         import sys
@@ -152,14 +178,6 @@ def _text(value: Any) -> str:
         return repr(round(value, 6))
     if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
         return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return float(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

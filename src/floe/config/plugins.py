@@ -158,6 +158,11 @@ class CubeConfig(FloeModel):
 
 class MetricFlowConfig(FloeModel):
     type: Literal["metricflow"]
+    api_url: Url | None = None
+    """Where `floe semantic serve` answers queries; the local platform runs it there. Unset: queries
+    run in-process only (`floe semantic query`)."""
+    api_token: SecretRef | None = None
+    """Bearer token the service requires on every /v1 call."""
 
 
 SemanticLayerConfig = Annotated[CubeConfig | MetricFlowConfig, Field(discriminator="type")]

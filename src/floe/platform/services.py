@@ -113,6 +113,10 @@ def build_services(manifest: Any, home: Home, secrets: dict[str, str], products:
         services.append(_otel_collector(home, _port(p.telemetry_backend.endpoint, 4317)))
     services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products)
     services.append(_registry(home, secrets, manifest.platform.registry_port))
+    semantic = p.semantic_layer
+    if semantic is not None and semantic.type == "metricflow" and semantic.api_url:
+        services.append(_semantic(secrets, _port(semantic.api_url, 4010), products,
+                                  ["seaweedfs"] if p.storage.type == "s3" else []))
     names = {s.name for s in services}
     for s in services:
         missing = [d for d in s.depends_on if d not in names]
@@ -382,6 +386,21 @@ def write_workspace(path: Path, products: list[Path]) -> None:
 
 
 # -- OCI registry -----------------------------------------------------------------------------------
+# -- the semantic layer ---------------------------------------------------------------------------------
+def _semantic(secrets: dict[str, str], port: int, products: list[Path], depends_on: list[str]) -> ServiceSpec:
+    """`floe semantic serve` over the deployed products' artifacts (MetricFlow + DuckDB over Iceberg)."""
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.semantic.server import TOKEN_ENV
+
+    return ServiceSpec(
+        name="semantic",
+        command=[sys.executable, "-m", "floe.cli.main", "semantic", "serve",
+                 *(str(d / ARTIFACTS_FILE) for d in products), "--host", LOCALHOST, "--port", str(port)],
+        probe=Probe("http", url=f"http://{LOCALHOST}:{port}/health"), port=port, depends_on=depends_on,
+        env={TOKEN_ENV: secrets[TOKEN_ENV]}, start_timeout=60,
+    )
+
+
 def _registry(home: Home, secrets: dict[str, str], port: int) -> ServiceSpec:
     data = home.data / "registry"
     conf = home.config / "registry.yml"

@@ -1,7 +1,8 @@
 """dbt MetricFlow as floe's semantic layer: definitions generated from floe.yaml's ``semantic:`` section.
 
-MetricFlow is a library, not a service: ``floe semantic query`` plans with it in-process and computes
-in DuckDB over the product's Iceberg tables (:mod:`floe.semantic.engine`).
+MetricFlow is a library: ``floe semantic query`` plans with it in-process and computes in DuckDB over
+the product's Iceberg tables (:mod:`floe.semantic.engine`); ``floe semantic serve`` (a service of the
+local platform when ``api_url`` is set) answers the same queries over HTTP (:mod:`floe.semantic.server`).
 """
 
 from __future__ import annotations
@@ -51,8 +52,18 @@ class MetricFlowPlugin(SemanticLayerPlugin):
         }
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        """With ``api_url``: the running service's /health (it checks its catalog too). Without:
+        whether the MetricFlow library this process would plan with is installed."""
         if self.config is None:
             return self.not_configured()
+        if self.config.api_url:
+            from floe.plugins._http import http_ok
+
+            status = http_ok(f"{self.config.api_url.rstrip('/')}/health", timeout)
+            if status.state is not HealthState.HEALTHY:
+                return HealthStatus(status.state, f"semantic service: {status.message}",
+                                    {"fix": "`floe platform status`; `floe platform start semantic`"})
+            return status
         from importlib.metadata import PackageNotFoundError, version
 
         from floe.semantic.engine import METRICFLOW_VERSION
