@@ -87,6 +87,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "restarts_platform: the test restarts services (runs last)")
+    config.pluginmanager.register(_ReuseSessionValue(), "floe-e2e-reuse-session-value")
+    config.pluginmanager.register(_RecordSessionValue(), "floe-e2e-record-session-value")
 
 
 _skipped: list[str] = []
@@ -103,3 +105,81 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.get_terminal_writer().line(
             f"e2e tests may not skip or xfail; these did: {', '.join(_skipped)}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- state shared across modules ----------------------------------------------------------------------
+_SESSION_VALUES: dict[Any, Any] = {}
+
+
+class _ReuseSessionValue:
+    """A session fixture imported into several test modules runs once. pytest registers an imported
+    fixture again for every module that imports it, each with its own cache, so `platform_runs` would
+    otherwise run every product once per importing module. (Plugin objects, not conftest hooks:
+    session fixtures are set up through the session's hooks, which skip this folder's conftest.)"""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+        if fixturedef.scope != "session" or fixturedef.func not in _SESSION_VALUES:
+            return None
+        value = _SESSION_VALUES[fixturedef.func]
+        fixturedef.cached_result = (value, fixturedef.cache_key(request), None)
+        return value
+
+
+class _RecordSessionValue:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+        value = yield
+        if fixturedef.scope == "session":
+            _SESSION_VALUES.setdefault(fixturedef.func, value)
+        return value
+
+
+@pytest.fixture(scope="session")
+def compiled(platform: dict[str, Any], manifest_path: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each demo product compiled once for the platform manifest by the real CLI (`floe compile`);
+    product -> its compiled_artifacts.json."""
+    from tests.conftest import DEMO, PRODUCTS
+
+    out = tmp_path_factory.mktemp("compiled")
+    paths = {}
+    for product in PRODUCTS:
+        floe("compile", str(DEMO / product), "-m", str(manifest_path), "-o", str(out / product))
+        paths[product] = out / product / "compiled_artifacts.json"
+    return paths
+
+
+def load_artifacts(path: Path) -> Any:
+    from floe.compiler.artifacts import CompiledArtifacts
+
+    return CompiledArtifacts.model_validate_json(path.read_text())
+
+
+def service_state(name: str) -> dict[str, Any]:
+    return next(s for s in platform_status()["services"] if s["service"] == name)
+
+
+@pytest.fixture(scope="session")
+def rendered(manifest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The Kubernetes objects `floe platform deploy --target kubernetes --dry-run` renders for this
+    manifest with the chart's test values (what the local platform runs, as the cluster would run it)."""
+    import yaml
+
+    out = tmp_path_factory.mktemp("rendered")
+    floe("platform", "deploy", "--target", "kubernetes", "--dry-run", "-m", str(manifest_path), "-f",
+         str(ROOT / "charts" / "floe-platform" / "values-test.yaml"), "-o", str(out))
+    return [o for o in yaml.safe_load_all((out / "floe-platform.yaml").read_text()) if o]
+
+
+def component(objects: list[dict[str, Any]], name: str, kind: str | None = None) -> list[dict[str, Any]]:
+    return [o for o in objects if o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == name
+            and (kind is None or o["kind"] == kind)]
+
+
+def run_context(run: Any) -> Any:
+    """The RunContext of a product run: its compiled artifacts exactly as the platform ran them."""
+    from floe.runtime.context import RunContext
+
+    assert run.artifacts_path is not None, f"{run.product}: the run kept no artifacts"
+    return RunContext.load(run.artifacts_path)

@@ -49,6 +49,7 @@ def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any =
 
     artifacts_path = compile_for_run(product, manifest_path)
     ctx = RunContext.load(artifacts_path)
+    _check_telemetry(ctx)
     url = ctx.artifacts.plugins.orchestrator.config.get("url")
     if not url:
         raise FloeError("this manifest runs Dagster in-process (plugins.orchestrator.url is not set)",
@@ -88,6 +89,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
 
     started = started or time.monotonic()
     ctx = RunContext.load(artifacts_path)
+    _check_telemetry(ctx)
     name = ctx.artifacts.metadata.product_name
     if console:
         console.print(f"[bold]{name}[/]: running {len(ctx.artifacts.transforms.models)} models "
@@ -112,6 +114,17 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         console.print(f"[green]{name}[/]: succeeded in {time.monotonic() - started:.1f}s (log: {log_path})")
     return RunResult(product=name, success=True, seconds=time.monotonic() - started, marts=counts,
                      artifacts_path=artifacts_path)
+
+
+def _check_telemetry(ctx: Any) -> None:
+    """Say here, once, when the run's traces cannot be delivered: the spans are sent from where the
+    run executes (Dagster's run worker, or in-process with output going to the run log), which the
+    user does not watch."""
+    from floe.telemetry import available
+
+    obs = ctx.artifacts.observability
+    if obs.tracing_enabled and obs.otlp_endpoint:
+        available(obs.otlp_endpoint)
 
 
 def _failure_summary(ctx: Any, result: Any) -> str:

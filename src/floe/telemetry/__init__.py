@@ -22,15 +22,23 @@ def _reachable(endpoint: str) -> bool:
     return reachable(endpoint, default_port=4317)  # OTLP/gRPC's port when the endpoint names none
 
 
-def _make_provider(service: str, endpoint: str, protocol: str | None) -> Any:
+def available(endpoint: str) -> bool:
+    """Whether the OTLP collector at ``endpoint`` accepts connections; says so once per process
+    (stderr) when it does not, because traces are then dropped and the work carries on."""
     global _warned
+    if _reachable(endpoint):
+        return True
+    if not _warned:
+        print(f"floe: telemetry unavailable ({endpoint} unreachable); continuing without traces",
+              file=sys.stderr)
+        _warned = True
+    return False
+
+
+def _make_provider(service: str, endpoint: str, protocol: str | None) -> Any:
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() in {"true", "1", "yes"}:
         return None
-    if not _reachable(endpoint):
-        if not _warned:
-            print(f"floe: telemetry unavailable ({endpoint} unreachable); continuing without traces",
-                  file=sys.stderr)
-            _warned = True
+    if not available(endpoint):
         return None
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
