@@ -117,14 +117,17 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
 
 
 def _check_telemetry(ctx: Any) -> None:
-    """Say here, once, when the run's traces cannot be delivered: the spans are sent from where the
-    run executes (Dagster's run worker, or in-process with output going to the run log), which the
+    """Say here, once, when the run's traces or lineage cannot be delivered: they are sent from where
+    the run executes (Dagster's run worker, or in-process with output going to the run log), which the
     user does not watch."""
+    from floe.lineage.emitter import available as lineage_available
     from floe.telemetry import available
 
     obs = ctx.artifacts.observability
     if obs.tracing_enabled and obs.otlp_endpoint:
         available(obs.otlp_endpoint)
+    if obs.lineage_enabled:
+        lineage_available(ctx.lineage_transport())
 
 
 def _failure_summary(ctx: Any, result: Any) -> str:
