@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from floe.config._base import FloeModel, ProductName, SemVer
 from floe.config.artifacts import ArtifactsConfig
@@ -45,14 +45,16 @@ class PlatformManifest(FloeModel):
     platform: LocalPlatformConfig = Field(default_factory=LocalPlatformConfig)
     artifacts: ArtifactsConfig = Field(default_factory=ArtifactsConfig)
 
-    @model_validator(mode="after")
-    def _default_compute_is_approved(self) -> PlatformManifest:
-        approved = self.approved.compute
-        if approved and self.plugins.compute.type not in approved:
+    @field_validator("approved")
+    @classmethod
+    def _default_compute_is_approved(cls, approved: Approvals, info: ValidationInfo) -> Approvals:
+        # a field validator (not a model one) so the error carries the key path approved.compute
+        plugins = info.data.get("plugins")
+        if plugins is not None and approved.compute and plugins.compute.type not in approved.compute:
             raise ValueError(
-                f"plugins.compute.type {self.plugins.compute.type!r} is not in approved.compute {approved}"
+                f"plugins.compute.type {plugins.compute.type!r} is not in approved.compute {approved.compute}"
             )
-        return self
+        return approved
 
     @property
     def approved_compute(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from floe.config._base import FloeModel, ProductName, SemVer
 from floe.config.governance import ProductGovernance
@@ -85,11 +85,12 @@ class FloeSpec(FloeModel):
     governance: ProductGovernance = Field(default_factory=ProductGovernance)
     semantic: SemanticSpec | None = None
 
-    @model_validator(mode="after")
-    def _unique_transforms(self) -> FloeSpec:
+    @field_validator("transforms")
+    @classmethod
+    def _unique_transforms(cls, transforms: list[TransformSpec]) -> list[TransformSpec]:
         seen: set[str] = set()
-        for t in self.transforms:
+        for t in transforms:
             if t.name in seen:
                 raise ValueError(f"transform {t.name!r} is declared twice")
             seen.add(t.name)
-        return self
+        return transforms
