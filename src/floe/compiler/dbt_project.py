@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from floe.config.loader import read_yaml
+from floe.config.paths import inside
 from floe.errors import ConfigError
 
 _REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_]+)['"]\s*(?:,\s*['"]([A-Za-z0-9_]+)['"]\s*)?\)""")
@@ -64,7 +64,8 @@ class DbtProject:
                 return
             if state.get(name) == 1:
                 cycle = " -> ".join([*chain[chain.index(name):], name])
-                raise ConfigError("circular model dependency", file=self.root / "models", value=cycle,
+                raise ConfigError(f"circular model dependency: model {name!r} refs itself through {cycle}",
+                                  file=self.root / self.models[name].path, value=cycle,
                                   hint="break the cycle: a model cannot (indirectly) ref itself")
             state[name] = 1
             for dep in sorted(self.models[name].refs):
@@ -81,63 +82,134 @@ class DbtProject:
 def _tests_of(entry: dict[str, Any]) -> list[str]:
     tests = entry.get("data_tests", entry.get("tests")) or []
     names = []
-    for t in tests:
+    for t in tests if isinstance(tests, list) else []:
         if isinstance(t, str):
             names.append(t)
         elif isinstance(t, dict) and t:
-            names.append(next(iter(t)))
+            names.append(str(next(iter(t))))
     return names
 
 
+def _sub_paths(cfg: dict[str, Any], key: str, default: str, project_file: Path) -> list[Path]:
+    """``model-paths`` and the like: relative folders that stay inside the project."""
+    value = cfg.get(key, [default])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("must be a list of folder names", file=project_file, key=key, value=value,
+                          hint=f'e.g. {key}: ["{default}"]')
+    root = project_file.parent
+    for v in value:
+        if Path(v).is_absolute() or not inside(root, root / v):
+            raise ConfigError("folder is outside the dbt project", file=project_file, key=key, value=v,
+                              hint="floe reads models, seeds and tests only from inside the project folder")
+    return [root / v for v in value]
+
+
+def _files(root: Path, base: Path, *patterns: str) -> list[Path]:
+    found = sorted({f for pattern in patterns for f in base.rglob(pattern) if f.is_file()})
+    for f in found:
+        if not inside(root, f):
+            raise ConfigError("file links outside the dbt project", file=f, value=str(f.resolve()),
+                              hint="copy the file into the project instead of linking to it")
+    return found
+
+
+def _check_jinja(sql: Path, text: str) -> None:
+    """A model dbt could not render is a compile error here, not a failed run later."""
+    if "{" not in text:
+        return
+    import jinja2  # lazily: only compile pays for it, not CLI start-up
+
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])  # noqa: S701 - parsed, never rendered to HTML
+    try:
+        env.parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"model {sql.stem!r} is not valid Jinja (line {exc.lineno}): {exc.message}",
+                          file=sql, hint="fix the {{ }} / {% %} blocks; `dbt parse` shows the same error") from exc
+
+
 def read_dbt_project(root: Path) -> DbtProject:
+    """Read the shape of the dbt project in ``root``.
+
+    Raises:
+        ConfigError: dbt_project.yml is missing or malformed, a file links outside the project, a
+            model is not valid Jinja or a schema file is not what dbt expects; naming the file.
+    """
     project_file = root / "dbt_project.yml"
     if not project_file.exists():
         raise ConfigError("no dbt project here (dbt_project.yml not found)", file=project_file,
                           hint="set `dbt.project_dir` in floe.yaml to the folder holding dbt_project.yml")
-    cfg = yaml.safe_load(project_file.read_text()) or {}
-    model_paths = cfg.get("model-paths", ["models"])
-    seed_paths = cfg.get("seed-paths", ["seeds"])
-    test_paths = cfg.get("test-paths", ["tests"])
+    cfg = read_yaml(project_file)
+    model_paths = _sub_paths(cfg, "model-paths", "models", project_file)
+    seed_paths = _sub_paths(cfg, "seed-paths", "seeds", project_file)
+    test_paths = _sub_paths(cfg, "test-paths", "tests", project_file)
 
     models: dict[str, DbtModel] = {}
-    for mp in model_paths:
-        base = root / mp
-        for sql in sorted(base.rglob("*.sql")):
-            text = sql.read_text(encoding="utf-8")
+    for base in model_paths:
+        for sql in _files(root, base, "*.sql"):
+            text = _read_sql(sql)
+            _check_jinja(sql, text)
             rel = sql.relative_to(base)
             refs = sorted({m.group(2) or m.group(1) for m in _REF.finditer(text)})
             materialized = None
             for block in _CONFIG.findall(text):
                 if found := _MATERIALIZED.search(block):
                     materialized = found.group(1)
+            if sql.stem in models:
+                raise ConfigError(f"two models are named {sql.stem!r}", file=sql,
+                                  value=[models[sql.stem].path, str(sql.relative_to(root))],
+                                  hint="dbt model names are unique per project: rename one file")
             models[sql.stem] = DbtModel(
                 name=sql.stem, path=str(sql.relative_to(root)), folder=rel.parts[0] if len(rel.parts) > 1 else "",
                 refs=refs, materialized=materialized,
             )
-        for yml in sorted([*base.rglob("*.yml"), *base.rglob("*.yaml")]):
-            doc = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-            for entry in doc.get("models", []) or []:
-                model = models.get(entry.get("name", ""))
-                if model is None:
-                    continue
-                model.description = (entry.get("description") or "").strip()
-                model.model_tests = _tests_of(entry)
-                conf = entry.get("config") or {}
-                model.tags = list(conf.get("tags", entry.get("tags", [])) or [])
-                model.meta = dict(conf.get("meta", entry.get("meta", {})) or {})
-                for col in entry.get("columns", []) or []:
-                    model.columns[col["name"]] = DbtColumn(
-                        name=col["name"], description=(col.get("description") or "").strip(), tests=_tests_of(col)
-                    )
+        for yml in _files(root, base, "*.yml", "*.yaml"):
+            _read_schema_file(yml, read_yaml(yml, allow_empty=True), models)
 
-    seeds = sorted({csv.stem for sp in seed_paths for csv in (root / sp).rglob("*.csv")})
+    seeds = sorted({csv.stem for sp in seed_paths for csv in _files(root, sp, "*.csv")})
     singular: dict[str, list[str]] = {}
     for tp in test_paths:
-        for sql in sorted((root / tp).rglob("*.sql")):
-            singular[sql.stem] = sorted({m.group(1) for m in _REF.finditer(sql.read_text(encoding="utf-8"))})
+        for sql in _files(root, tp, "*.sql"):
+            singular[sql.stem] = sorted({m.group(1) for m in _REF.finditer(_read_sql(sql))})
     for test, refs in singular.items():
         for ref in refs:
             if ref in models:
                 models[ref].model_tests.append(test)
     return DbtProject(root=root, name=str(cfg.get("name", root.name)), profile=str(cfg.get("profile", "")),
                       models=models, seeds=seeds, singular_tests=singular)
+
+
+def _read_sql(sql: Path) -> str:
+    try:
+        return sql.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the model file: {exc}", file=sql, hint="save it as UTF-8 text") from exc
+
+
+def _read_schema_file(yml: Path, doc: dict[str, Any], models: dict[str, DbtModel]) -> None:
+    entries = doc.get("models") or []
+    if not isinstance(entries, list):
+        raise ConfigError("must be a list of models", file=yml, key="models", value=type(entries).__name__,
+                          hint="write `models:` as a list of `- name: ...` entries")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ConfigError("each model needs a `name`", file=yml, key=f"models[{i}]",
+                              hint="write `- name: <model>` with the model's description, columns and tests")
+        model = models.get(entry["name"])
+        if model is None:
+            continue
+        model.description = str(entry.get("description") or "").strip()
+        model.model_tests = _tests_of(entry)
+        conf = entry.get("config") or {}
+        conf = conf if isinstance(conf, dict) else {}
+        tags = conf.get("tags", entry.get("tags", [])) or []
+        model.tags = [str(t) for t in (tags if isinstance(tags, list) else [tags])]
+        meta = conf.get("meta", entry.get("meta", {})) or {}
+        model.meta = dict(meta) if isinstance(meta, dict) else {}
+        columns = entry.get("columns") or []
+        for j, col in enumerate(columns if isinstance(columns, list) else []):
+            if not isinstance(col, dict) or not isinstance(col.get("name"), str):
+                raise ConfigError("each column needs a `name`", file=yml, key=f"models[{i}].columns[{j}]",
+                                  hint="write `- name: <column>`")
+            model.columns[col["name"]] = DbtColumn(
+                name=col["name"], description=str(col.get("description") or "").strip(), tests=_tests_of(col)
+            )

@@ -40,6 +40,7 @@ from floe.compiler.artifacts import (
 from floe.compiler.dbt_project import DbtProject, read_dbt_project
 from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
+from floe.config.paths import contained, inside
 from floe.config.spec import FloeSpec
 from floe.errors import CompilationError, ConfigError, FloeError
 from floe.plugins.base import FloePlugin
@@ -150,10 +151,34 @@ def _stage_errors(stage: CompilationStage) -> Iterator[None]:
 # -- LOAD -----------------------------------------------------------------------------------------
 def _load(s: _State) -> None:
     s.spec = load_model(s.spec_path, FloeSpec, forbid_infra_keys=True)
+    product = s.spec_path.parent
     if s.manifest_path == Path():
-        s.manifest_path = (s.spec_path.parent / s.spec.platform.manifest).resolve()
+        if Path(s.spec.platform.manifest).suffix not in (".yaml", ".yml"):
+            raise ConfigError("the platform manifest must be a .yaml file", file=s.spec_path,
+                              key="platform.manifest", value=s.spec.platform.manifest,
+                              hint="point it at the platform's manifest.yaml (default ../manifest.yaml)")
+        s.manifest_path = (product / s.spec.platform.manifest).resolve()
     s.manifest = load_model(s.manifest_path, PlatformManifest)
-    s.project = read_dbt_project((s.spec_path.parent / s.spec.dbt.project_dir).resolve())
+    _check_manifest_paths(s.manifest, s.manifest_path)
+    for i, sensor in enumerate(s.spec.sensors):
+        contained(product, sensor.watch_path, file=s.spec_path, key=f"sensors[{i}].watch_path")
+    project_dir = contained(product, s.spec.dbt.project_dir, file=s.spec_path, key="dbt.project_dir")
+    s.project = read_dbt_project(project_dir.resolve())
+
+
+def _check_manifest_paths(manifest: PlatformManifest, path: Path) -> None:
+    """Relative folders a run writes to (warehouse, catalog, lineage log) and the product globs the
+    platform reads do not climb out of the manifest's folder. An absolute warehouse or lineage path is
+    the platform team's explicit choice; secret files are read from wherever the platform keeps them."""
+    plugins = manifest.plugins
+    writes = [("plugins.storage.path", plugins.storage), ("plugins.lineage_backend.path", plugins.lineage_backend)]
+    for key, config in writes:
+        if config is not None and config.type in ("local", "file"):
+            contained(path.parent, config.path, file=path, key=key, allow_absolute=True)  # type: ignore[union-attr]
+    if plugins.catalog.type == "sql":  # relative to the warehouse
+        contained(path.parent, plugins.catalog.path, file=path, key="plugins.catalog.path", allow_absolute=True)
+    for i, glob in enumerate(manifest.platform.products):
+        contained(path.parent, glob, file=path, key=f"platform.products[{i}]")
 
 
 # -- VALIDATE --------------------------------------------------------------------------------------
@@ -359,7 +384,8 @@ def _source_hash(spec: Path, manifest: Path, project: Path) -> str:
         h.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
     for path in sorted(project.rglob("*")):
         rel = path.relative_to(project)
-        if path.is_dir() or _SKIP_DIRS.intersection(rel.parts) or path == spec:
+        # only regular files inside the project: a link to /dev/zero or out of the repo is not read
+        if not path.is_file() or _SKIP_DIRS.intersection(rel.parts) or path == spec or not inside(project, path):
             continue
         h.update(str(rel).encode() + b"\0")
         # Seeds can be large (10M rows); their size stands in for their bytes.
@@ -375,13 +401,18 @@ def write_outputs(files: dict[str, str], out_dir: Path) -> None:
     try:
         for rel, content in files.items():
             (tmp / rel).write_text(content, encoding="utf-8")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}") if out_dir.exists() else None
+    try:
+        if old is not None:
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+    except BaseException:
+        if old is not None and old.exists() and not out_dir.exists():
+            old.rename(out_dir)  # put the previous artifacts back rather than leave none
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
