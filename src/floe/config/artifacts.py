@@ -96,17 +96,18 @@ class PromotionConfig(FloeModel):
                              "or remove the key")
         return value
 
-    @model_validator(mode="after")
-    def _order(self) -> PromotionConfig:
-        names = [e.name for e in self.environments]
+    @field_validator("environments")
+    @classmethod
+    def _order(cls, environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
+        names = [e.name for e in environments]
         if len(names) < 2 or len(set(names)) != len(names):
-            raise ValueError(f"environments must list at least two distinct names in promotion order, got {names}; "
+            raise ValueError(f"need at least two distinct names in promotion order, got {names}; "
                              "e.g. [dev, staging, prod]")
-        first = self.environments[0]
+        first = environments[0]
         if first.gates != PromotionGates():
-            raise ValueError(f"environments[0] ({first.name}) has gates, but artifacts are pushed into the first "
-                             "environment, never promoted into it, so they would never run; remove them")
-        return self
+            raise ValueError(f"the first environment ({first.name}) has gates, but artifacts are pushed into it, "
+                             "never promoted into it, so they would never run; remove them")
+        return environments
 
     @property
     def env_tuple(self) -> tuple[str, ...]:

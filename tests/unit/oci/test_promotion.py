@@ -106,11 +106,11 @@ promotion:
 
 
 @pytest.mark.parametrize(("text", "key", "fragment"), [
-    ("promotion:\n  environments: [dev]\n", "artifacts.promotion", "at least two distinct names"),
+    ("promotion:\n  environments: [dev]\n", "artifacts.promotion.environments", "at least two distinct names"),
     ("promotion:\n  environments: [dev, Prod]\n", "artifacts.promotion.environments[1].name",
      "environment name 'Prod' is not allowed: a lowercase letter"),
-    ("promotion:\n  environments: [{name: dev, gates: {tests_passed: false}}, prod]\n", "artifacts.promotion",
-     "environments[0] (dev) has gates"),
+    ("promotion:\n  environments: [{name: dev, gates: {tests_passed: false}}, prod]\n",
+     "artifacts.promotion.environments", "the first environment (dev) has gates"),
     ("promotion:\n  environments: [dev, {name: prod, gates: {vulnerability_audit: always}}]\n",
      "artifacts.promotion.environments[1].gates.vulnerability_audit", "'required', 'if_configured' or 'off'"),
     ("promotion:\n  audit_command: []\n", "artifacts.promotion.audit_command", "non-empty argv"),
