@@ -13,15 +13,11 @@ from typing import Any
 
 import pytest
 from tests.conftest import DEMO, ROOT
-from tests.e2e.conftest import floe, platform_status, service_state, wait_for
+from tests.e2e.conftest import floe, platform_status, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.restarts_platform]
 TELEMETRY = ["jaeger", "otel-collector"]
 UNAVAILABLE = "telemetry unavailable"
-
-
-def _stopped(names: list[str]) -> bool:
-    return all(service_state(n)["state"] == "stopped" for n in names)
 
 
 def _start(names: list[str]) -> None:
@@ -49,10 +45,11 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.requirement("FLOE-PLAT-STOP")
 def test_stopped_services_stay_stopped_and_status_says_so(telemetry_down: None) -> None:
     st = platform_status()
-    assert _stopped(TELEMETRY) and not st["healthy"]
-    assert all(service_state(n)["pid"] is None for n in TELEMETRY)
-    assert {s["state"] for s in st["services"] if s["service"] not in TELEMETRY} == {"healthy"}
-    assert "floe platform start" in service_state("jaeger")["message"]
+    services = {s["service"]: s for s in st["services"]}
+    assert not st["healthy"]
+    assert all(services[n]["state"] == "stopped" and services[n]["pid"] is None for n in TELEMETRY)
+    assert {s["state"] for name, s in services.items() if name not in TELEMETRY} == {"healthy"}
+    assert "floe platform start" in services["jaeger"]["message"]
 
 
 @pytest.mark.requirement("15-FR-005")
