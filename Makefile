@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup setup-platform demo test test-unit test-integration test-hygiene test-e2e bench bench-dataplane bench-observability bench-platform lint traceability clean
+.PHONY: help setup setup-platform demo test test-unit test-hostile test-integration test-hygiene test-e2e bench bench-dataplane bench-observability bench-platform lint traceability clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n",$$1,$$2}'
@@ -39,11 +39,14 @@ setup-platform: setup ## Also install the local platform's services (Debian pack
 demo: setup ## Run the three demo products on the embedded default and show the marts
 	$(BIN)/floe demo --manifest demo/manifest.embedded.yaml
 
-test: test-unit test-hygiene test-integration test-e2e ## Every lane
+test: test-unit test-hostile test-hygiene test-integration test-e2e ## Every lane
 	@echo "make test: all lanes passed"
 
 test-unit: setup ## Unit lane: no processes, seconds
 	$(PYTEST) tests/unit -m "not integration and not e2e" -q
+
+test-hostile: setup ## Hostile inputs: >= 10,000 generated bad manifests/floe.yaml (fixed seed), YAML bombs, paths
+	$(PYTEST) tests/hostile -q -s
 
 test-integration: setup ## Integration lane: the embedded runtime (dbt, Dagster, Iceberg) for real
 	$(PYTEST) tests/integration -q
