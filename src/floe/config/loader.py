@@ -59,7 +59,7 @@ def read_yaml(path: Path, *, allow_empty: bool = False) -> dict[str, Any]:
     text = _read_text(path)
     try:
         _scan(text, path)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506 - _Loader is a (C)SafeLoader
     except ConfigError:
         raise
     except yaml.YAMLError as exc:
@@ -200,10 +200,9 @@ def _check_key(event: yaml.NodeEvent, parent: _Frame, path: Path) -> None:
                           value=type(event).__name__.removesuffix("Event").replace("Start", "").lower(),
                           hint="write the key as a plain word; lists, mappings and aliases cannot be keys")
     key = event.value
-    if event.tag == "!":  # the non-specific tag: a string
-        tag = _Y + "str"
-    else:  # what YAML makes of a plain key: `1`, `on`, `~` are no strings
-        tag = event.tag or _RESOLVER.resolve(yaml.ScalarNode, key, event.implicit)  # type: ignore[no-untyped-call]
+    # `!` is the non-specific tag (a string); a plain key is what YAML makes of it: `1`, `on`, `~` are no strings
+    tag = _Y + "str" if event.tag == "!" else (
+        event.tag or _RESOLVER.resolve(yaml.ScalarNode, key, event.implicit))  # type: ignore[no-untyped-call]
     shown = key if len(key) <= 60 else key[:57] + "..."
     if tag not in (_Y + "str", _Y + "merge"):
         raise ConfigError("keys must be strings", file=path, key=f"{parent.path}.{shown}" if parent.path else shown,
