@@ -315,6 +315,8 @@ def _one_error(path: Path, err: Any, data: Any) -> ConfigError:
         return ConfigError("plugin `type` is missing", file=path, key=f"{loc}.type",
                            hint="every plugin section needs `type:`; `floe plugins list` shows them")
     message = err["msg"].removeprefix("Value error, ")
+    if len(message) > 300:  # validators quote the value; a 100 KB value must not become the message
+        message = message[:297] + "..."
     return ConfigError(message, file=path, key=loc or None, value=value if not isinstance(value, dict) else None)
 
 

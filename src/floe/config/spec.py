@@ -56,7 +56,7 @@ class ScheduleSpec(FloeModel):
 
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
             raise ValueError(f"timezone {tz!r} is not an IANA time zone (e.g. UTC, Europe/Paris)") from exc
         return tz
 
