@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import PRODUCTS
+from tests.dbt_faults import broken_model, failing_data_test
 
 from floe.errors import RuntimeFailure
 from floe.runtime.context import RunContext
@@ -96,13 +97,25 @@ def test_rerun_does_not_duplicate(runs: dict[str, RunResult], demo_dir: Path) ->
 
 
 def test_broken_model_fails_clearly_then_rerun_succeeds(runs: dict[str, RunResult], demo_dir: Path) -> None:
-    model = demo_dir / "financial-risk" / "models" / "intermediate" / "int_portfolio_risk.sql"
-    original = model.read_text()
-    model.write_text(original.replace("select", "selec", 1))
-    try:
-        with pytest.raises(RuntimeFailure) as err:
-            run_product(demo_dir / "financial-risk", manifest_path=demo_dir / "manifest.embedded.yaml")
-        assert "int_portfolio_risk" in str(err.value)
-    finally:
-        model.write_text(original)
+    with broken_model(demo_dir / "financial-risk", "models/intermediate/int_portfolio_risk.sql"), \
+            pytest.raises(RuntimeFailure) as err:
+        run_product(demo_dir / "financial-risk", manifest_path=demo_dir / "manifest.embedded.yaml")
+    assert "int_portfolio_risk" in str(err.value)
     assert run_product(demo_dir / "financial-risk", manifest_path=demo_dir / "manifest.embedded.yaml").success
+
+
+@pytest.mark.requirement("FLOE-GOV-BLOCK")
+def test_failing_test_blocks_downstream_then_fix_reruns(runs: dict[str, RunResult], demo_dir: Path) -> None:
+    """block_on_failure: a failing test on a staging model fails the run and leaves the mart as it was."""
+    ctx = _ctx(runs["financial-risk"])
+    assert ctx.artifacts.governance.block_on_failure
+    mart = "financial_risk.mart_risk_dashboard"
+    before = load_catalog(ctx).load_table(mart).current_snapshot().snapshot_id
+    with failing_data_test(demo_dir / "financial-risk", "stg_positions") as test_name, \
+            pytest.raises(RuntimeFailure) as err:
+        run_product(demo_dir / "financial-risk", manifest_path=demo_dir / "manifest.embedded.yaml")
+    assert test_name in str(err.value)
+    assert "downstream of the failure" in str(err.value) and "mart_risk_dashboard" in str(err.value)
+    assert load_catalog(ctx).load_table(mart).current_snapshot().snapshot_id == before
+    assert run_product(demo_dir / "financial-risk", manifest_path=demo_dir / "manifest.embedded.yaml").success
+    assert load_catalog(ctx).load_table(mart).current_snapshot().snapshot_id != before

@@ -5,6 +5,7 @@ sensors that always name their job.
 """
 
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,9 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
 
     ctx = RunContext(artifacts_path.resolve(), artifacts)
     prepare_dbt_env(ctx)
-    manifest = ensure_dbt_manifest(ctx)
+    # Parsed here, not passed as a path: dagster-dbt caches manifests by path, so a second run in the
+    # same process (after a model or test was added) would plan with the old one.
+    manifest = json.loads(ensure_dbt_manifest(ctx).read_text())
     slug = artifacts.identity.slug
     block = artifacts.governance.block_on_failure
 

@@ -59,6 +59,7 @@ def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any =
     client = DagsterClient(url)
     client.reload_location(name)  # pick up what was just compiled
     client.wait_loaded(name)
+    launched = time.time()
     run_id = client.launch(name, f"{ctx.artifacts.identity.slug}_job")
     if console:
         console.print(f"[bold]{name}[/]: launched run {run_id} on {url}")
@@ -70,7 +71,8 @@ def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any =
 
     final = client.wait(run_id, on_change=progress)
     if final.status != "SUCCESS":
-        detail = "\n".join(client.failure_messages(run_id)[-3:]) or final.status
+        # the run worker keeps dbt's run_results beside the artifacts (the same folder, locally)
+        detail = "\n".join(dbt_failures(ctx, since=launched) or client.failure_messages(run_id)[-3:]) or final.status
         raise RuntimeFailure(f"{name}: run {run_id} ended {final.status}\n{detail}",
                              hint=f"open {url}/runs/{run_id}")
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
@@ -106,7 +108,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         )
     if not result.success:
         raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result),
-                             hint=f"fix the model named above and rerun; full log: {log_path}")
+                             hint=f"fix the model, or the data its failing test names, and rerun; full log: {log_path}")
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
@@ -130,14 +132,30 @@ def _check_telemetry(ctx: Any) -> None:
         lineage_available(ctx.lineage_transport())
 
 
-def _failure_summary(ctx: Any, result: Any) -> str:
-    """The failing dbt nodes with dbt's own message, else Dagster's step errors."""
+def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
+    """The failing dbt nodes with dbt's own message, and the models left out downstream of them, from
+    the run_results the run kept (if written after ``since``, a Unix time)."""
+    from floe.runtime.dagster import dbt_target_path
     from floe.runtime.observe import run_results
 
+    path = dbt_target_path(ctx) / "run_results.json"
+    if not path.exists() or path.stat().st_mtime < since:
+        return []
+    results = run_results(ctx)
     lines = [
         f"  {r['unique_id'].split('.', 1)[-1]} ({r['status']}): {(r.get('message') or '').strip()[:500]}"
-        for r in run_results(ctx) if r["status"] in {"error", "fail", "runtime error"}
+        for r in results if r["status"] in {"error", "fail", "runtime error"}
     ]
+    skipped = sorted(r["unique_id"].split(".")[-1] for r in results
+                     if r["status"] == "skipped" and r["unique_id"].startswith("model."))
+    if lines and skipped:  # dbt build skips what lies downstream of a failure (block_on_failure)
+        lines.append(f"  not run, downstream of the failure: {', '.join(skipped)}")
+    return lines
+
+
+def _failure_summary(ctx: Any, result: Any) -> str:
+    """The failing dbt nodes (:func:`dbt_failures`), else Dagster's step errors."""
+    lines = dbt_failures(ctx)
     if not lines:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:

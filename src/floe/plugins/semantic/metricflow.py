@@ -23,6 +23,7 @@ class MetricFlowPlugin(SemanticLayerPlugin):
     name: ClassVar[str] = "metricflow"
     description: ClassVar[str] = "dbt MetricFlow"
     config_model = MetricFlowConfig
+    config: MetricFlowConfig | None
 
     def generate_model(self, artifacts: CompiledArtifacts) -> dict[str, str]:
         """The same definitions twice: for the dbt project, and in MetricFlow's own form.
