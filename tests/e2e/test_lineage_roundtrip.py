@@ -17,13 +17,16 @@ from floe.runtime.runner import RunResult
 pytestmark = pytest.mark.e2e
 
 
+def _job(ref: dict[str, Any]) -> tuple[str, str]:
+    return ref["namespace"], ref["name"]
+
+
 def _last_run(product: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The product job's last COMPLETE event and every event whose parent is that run."""
     path = DEMO / ".floe" / "lineage.jsonl"
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     slug = product.replace("-", "_")
-    job = [e for e in events if e["job"] == {"namespace": product, "name": f"{slug}_job"}
-           and e["eventType"] == "COMPLETE"]
+    job = [e for e in events if _job(e["job"]) == (product, f"{slug}_job") and e["eventType"] == "COMPLETE"]
     assert job, f"no completed {slug}_job run in {path}"
     run_id = job[-1]["run"]["runId"]
     children = [e for e in events if e["run"].get("facets", {}).get("parent", {}).get("run", {}).get("runId") == run_id]
@@ -42,7 +45,7 @@ def test_every_model_and_seed_has_a_start_complete_pair_under_the_job_run(
     states: dict[str, dict[str, list[str]]] = {}
     for e in children:
         assert e["job"]["namespace"] == product
-        assert e["run"]["facets"]["parent"]["job"] == {"namespace": product, "name": job["job"]["name"]}
+        assert _job(e["run"]["facets"]["parent"]["job"]) == _job(job["job"])
         states.setdefault(e["job"]["name"], {}).setdefault(e["run"]["runId"], []).append(e["eventType"])
     expected = {m.name for m in a.transforms.models} | set(a.transforms.seeds)
     assert set(states) == expected
