@@ -106,7 +106,10 @@ def test_docs_generate_catalogs_the_warehouse_tables(platform_runs: dict[str, Ru
                        capture_output=True, text=True, env=env, timeout=300, check=False)
     assert r.returncode == 0, r.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
-    nodes = {n["metadata"]["name"]: n for n in catalog["nodes"].values()}
-    mart = nodes["mart_customer_360"]
-    assert mart["metadata"]["schema"] == "customer_360"
-    assert "customer_id" in {c.lower() for c in mart["columns"]}
+    nodes = {n["metadata"]["name"]: n["metadata"] for n in catalog["nodes"].values()}
+    # every model is catalogued where the run wrote it: the platform warehouse's product namespace
+    # (column metadata of attached Iceberg tables is not exposed by dbt-duckdb: see the e2e report)
+    models = {m.name for m in ctx.artifacts.transforms.models}
+    assert models <= set(nodes), sorted(models - set(nodes))
+    assert {nodes[m]["schema"] for m in models} == {ctx.artifacts.identity.namespace}
+    assert {nodes[m]["database"] for m in models} == {ctx.artifacts.dbt.vars["floe_database"]}
