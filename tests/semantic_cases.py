@@ -77,3 +77,15 @@ def query_body(product: str, args: list[str]) -> dict[str, Any]:
     for flag, value in zip(args[::2], args[1::2], strict=True):
         body[key[flag]] += value.split(",") if key[flag] != "where" else [value]
     return body
+
+
+def hand_written_sql(con: Any, catalog: Any, namespace: str, query: str,
+                     tables: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """``query`` on DuckDB connection ``con`` over full copies of ``tables``, read from Iceberg with PyIceberg
+    (never through floe's semantic code)."""
+    con.execute(f"create schema if not exists {namespace}")
+    for table in tables:
+        con.register("t", catalog.load_table(f"{namespace}.{table}").scan().to_arrow())
+        con.execute(f"create or replace table {namespace}.{table} as select * from t")
+        con.unregister("t")
+    return [tuple(r) for r in con.execute(query).fetchall()]

@@ -87,8 +87,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "restarts_platform: the test restarts services (runs last)")
-    config.pluginmanager.register(_ReuseSessionValue(), "floe-e2e-reuse-session-value")
-    config.pluginmanager.register(_RecordSessionValue(), "floe-e2e-record-session-value")
 
 
 _skipped: list[str] = []
@@ -107,32 +105,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-# -- state shared across modules ----------------------------------------------------------------------
-_SESSION_VALUES: dict[Any, Any] = {}
+# -- state shared across modules (fixtures defined here, once: a fixture imported into several modules
+# would be registered, and set up, once per module) -------------------------------------------------
+@pytest.fixture(scope="session")
+def platform_runs(platform: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
+    """Each demo product launched on the platform's Dagster once for the whole suite (run order: the
+    products' own); product -> RunResult."""
+    from floe.runtime.runner import run_product
+    from tests.conftest import DEMO, PRODUCTS
 
-
-class _ReuseSessionValue:
-    """A session fixture imported into several test modules runs once. pytest registers an imported
-    fixture again for every module that imports it, each with its own cache, so `platform_runs` would
-    otherwise run every product once per importing module. (Plugin objects, not conftest hooks:
-    session fixtures are set up through the session's hooks, which skip this folder's conftest.)"""
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
-        if fixturedef.scope != "session" or fixturedef.func not in _SESSION_VALUES:
-            return None
-        value = _SESSION_VALUES[fixturedef.func]
-        fixturedef.cached_result = (value, fixturedef.cache_key(request), None)
-        return value
-
-
-class _RecordSessionValue:
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
-        value = yield
-        if fixturedef.scope == "session":
-            _SESSION_VALUES.setdefault(fixturedef.func, value)
-        return value
+    return {p: run_product(DEMO / p, manifest_path=manifest_path, platform=True) for p in PRODUCTS}
 
 
 @pytest.fixture(scope="session")
@@ -183,3 +165,21 @@ def run_context(run: Any) -> Any:
 
     assert run.artifacts_path is not None, f"{run.product}: the run kept no artifacts"
     return RunContext.load(run.artifacts_path)
+
+
+@pytest.fixture(scope="session")
+def platform_catalog(platform: dict[str, Any], secrets: dict[str, str], manifest_path: Path) -> Any:
+    """The catalog as the platform's own principal (what the platform team sees: every namespace).
+    A product's compiled artifacts carry its own principal instead, limited to its namespaces."""
+    from pyiceberg.catalog.rest import RestCatalog
+
+    from floe.platform.controller import load_manifest
+
+    plugins = load_manifest(manifest_path).plugins
+    cat, st = plugins.catalog, plugins.storage
+    return RestCatalog(
+        "floe-platform", uri=cat.uri, warehouse=cat.warehouse,
+        credential=f"{secrets[cat.client_id.name]}:{secrets[cat.client_secret.name]}",
+        **{"s3.endpoint": st.endpoint, "s3.region": st.region, "s3.path-style-access": "true",
+           "s3.access-key-id": secrets[st.access_key_id.name],
+           "s3.secret-access-key": secrets[st.secret_access_key.name]})

@@ -36,8 +36,9 @@ def ctx(platform: dict[str, Any], manifest_path: Path, tmp_path_factory: pytest.
 
 
 @pytest.fixture(scope="module")
-def catalog(ctx: RunContext) -> Any:
-    return load_catalog(ctx)
+def catalog(platform_catalog: Any) -> Any:
+    """Generic catalog behaviour is checked as the platform's principal, in throwaway namespaces."""
+    return platform_catalog
 
 
 @pytest.fixture
@@ -153,6 +154,84 @@ def test_wrong_credentials_are_a_typed_error(ctx: RunContext, monkeypatch: pytes
     with pytest.raises(AuthenticationError) as err:
         load_catalog(ctx).list_namespaces()
     assert "credentials" in str(err.value)
+
+
+# -- per-product principals ---------------------------------------------------------------------------
+PAIRS = [("customer-360", "iot-telemetry"), ("iot-telemetry", "financial-risk"), ("financial-risk", "customer-360")]
+
+
+@pytest.fixture(scope="module")
+def product_catalogs(platform: dict[str, Any], manifest_path: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Each product's catalog exactly as its runs see it: from its compiled artifacts (its own principal)."""
+    from floe.compiler.stages import compile_pipeline
+
+    catalogs = {}
+    for product in ("customer-360", "iot-telemetry", "financial-risk"):
+        out = tmp_path_factory.mktemp(f"principal-{product}")
+        compile_pipeline(DEMO / product, manifest_path, output_dir=out)
+        catalogs[product] = load_catalog(RunContext.load(out / "compiled_artifacts.json"))
+    return catalogs
+
+
+def _s3_as(product: str, secrets: dict[str, str], manifest_path: Path) -> Any:
+    import boto3
+
+    from floe.config.principals import product_secret_names
+    from floe.platform.controller import load_manifest
+
+    key_id, secret = product_secret_names(product)
+    st = load_manifest(manifest_path).plugins.storage
+    return boto3.client("s3", endpoint_url=st.endpoint, region_name=st.region,
+                        aws_access_key_id=secrets[key_id], aws_secret_access_key=secrets[secret])
+
+
+@pytest.mark.requirement("FLOE-ISOLATION")
+def test_product_principal_writes_its_own_namespace(product_catalogs: dict[str, Any]) -> None:
+    catalog = product_catalogs["customer-360"]
+    name = f"customer_360.e2e_own_{uuid.uuid4().hex[:8]}"
+    data = pa.table({"id": pa.array([1, 2], pa.int64())})
+    table = catalog.create_table(name, schema=data.schema)
+    try:
+        table.append(data)
+        assert catalog.load_table(name).scan().to_arrow().num_rows == 2
+    finally:
+        catalog.drop_table(name)
+
+
+@pytest.mark.requirement("FLOE-ISOLATION")
+@pytest.mark.parametrize(("owner", "other"), PAIRS)
+def test_product_principal_cannot_touch_another_products_namespace(
+        product_catalogs: dict[str, Any], secrets: dict[str, str], manifest_path: Path, owner: str, other: str) -> None:
+    from botocore.exceptions import ClientError
+    from pyiceberg.exceptions import ForbiddenError
+
+    from floe.config.principals import product_namespaces
+
+    catalog = product_catalogs[owner]
+    for ns in product_namespaces(other):
+        with pytest.raises(ForbiddenError):
+            catalog.create_table(f"{ns}.e2e_intruder", schema=pa.schema([("id", pa.int64())]))
+        with pytest.raises(ForbiddenError):
+            catalog.list_tables(ns)
+    # nor with its storage key, around the catalog: not a byte into (or out of) the other's folders
+    s3 = _s3_as(owner, secrets, manifest_path)
+    warehouse = catalog.properties["warehouse"]
+    for call in (lambda: s3.put_object(Bucket=warehouse, Key=f"{product_namespaces(other)[1]}/intruder", Body=b"x"),
+                 lambda: s3.list_objects_v2(Bucket=warehouse, Prefix=f"{product_namespaces(other)[1]}/")):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@pytest.mark.requirement("FLOE-ISOLATION")
+def test_bootstrap_reports_each_principal_and_verifies_isolation(platform: dict[str, Any], manifest_path: Path) -> None:
+    from tests.e2e.conftest import floe
+
+    out = floe("platform", "bootstrap", "-m", str(manifest_path)).stdout
+    for product in ("customer-360", "iot-telemetry", "financial-risk"):
+        assert f"principal floe-{product}" in out
+    assert "product isolation" in out and "verified" in out
 
 
 @pytest.mark.restarts_platform

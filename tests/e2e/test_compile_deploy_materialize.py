@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from tests.conftest import DEMO, PRODUCTS
 from tests.e2e.conftest import graphql, load_artifacts, run_context
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
@@ -48,7 +47,7 @@ def test_artifacts_round_trip_and_recompile_is_byte_identical(compiled: dict[str
 
 @pytest.mark.requirement("15-FR-007")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_launched_run_recorded_in_dagster_with_every_model_step(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_launched_run_recorded_in_dagster_with_every_model_step(platform_runs: dict[str, RunResult],
                                                                 product: str) -> None:
     slug = product.replace("-", "_")
     data = graphql("""query($job: String!) { runsOrError(filter: {pipelineName: $job}, limit: 5) {
@@ -59,7 +58,7 @@ def test_launched_run_recorded_in_dagster_with_every_model_step(platform_runs: d
 
 @pytest.mark.requirement("15-FR-007")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_every_model_asset_materialized_by_the_run(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_every_model_asset_materialized_by_the_run(platform_runs: dict[str, RunResult],
                                                    product: str) -> None:
 
     result = platform_runs[product]
@@ -76,7 +75,7 @@ def test_every_model_asset_materialized_by_the_run(platform_runs: dict[str, RunR
 
 @pytest.mark.requirement("15-FR-001")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_catalog_tables_match_compiled_models_with_schemas(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_catalog_tables_match_compiled_models_with_schemas(platform_runs: dict[str, RunResult],
                                                           product: str) -> None:
     from floe.runtime.iceberg import load_catalog
 
@@ -91,7 +90,7 @@ def test_catalog_tables_match_compiled_models_with_schemas(platform_runs: dict[s
 
 
 @pytest.mark.requirement("15-FR-011")
-def test_deployed_code_location_uses_current_artifacts(platform_runs: dict[str, Any],  # noqa: F811
+def test_deployed_code_location_uses_current_artifacts(platform_runs: dict[str, Any],
                                                        compiled: dict[str, Path]) -> None:
     """What Dagster runs is what `floe compile` produces now (same source hash, same models)."""
 

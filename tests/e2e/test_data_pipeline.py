@@ -4,7 +4,6 @@ every layer lands in the Iceberg catalog, products stay isolated (15-FR-001, 15-
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,11 +13,6 @@ from floe.runtime.runner import RunResult, run_product
 from tests.conftest import DEMO, PRODUCTS
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def platform_runs(platform: dict[str, Any], manifest_path: Path) -> dict[str, RunResult]:
-    return {p: run_product(DEMO / p, manifest_path=manifest_path, platform=True) for p in PRODUCTS}
 
 
 def _ctx(result: RunResult) -> RunContext:
@@ -53,8 +47,8 @@ def test_warehouse_is_the_compiled_one(platform_runs: dict[str, RunResult]) -> N
 
 
 @pytest.mark.requirement("FLOE-ISOLATION")
-def test_no_table_shared_across_products(platform_runs: dict[str, RunResult]) -> None:
-    catalog = load_catalog(_ctx(platform_runs["customer-360"]))
+def test_no_table_shared_across_products(platform_runs: dict[str, RunResult], platform_catalog: Any) -> None:
+    catalog = platform_catalog
     seen: dict[str, str] = {}
     for product, result in platform_runs.items():
         ident = _ctx(result).artifacts.identity

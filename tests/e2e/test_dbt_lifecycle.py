@@ -13,7 +13,6 @@ import pytest
 import yaml
 from tests.conftest import DEMO, PRODUCTS
 from tests.e2e.conftest import load_artifacts, run_context
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
@@ -47,7 +46,7 @@ def test_dbt_project_matches_the_compiled_product(compiled: dict[str, Path], pro
 
 @pytest.mark.requirement("15-FR-008")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_build_ran_every_seed_and_model_successfully(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_build_ran_every_seed_and_model_successfully(platform_runs: dict[str, RunResult],
                                                      compiled: dict[str, Path], product: str) -> None:
     results = _results(platform_runs[product])
     a = load_artifacts(compiled[product])
@@ -60,7 +59,7 @@ def test_build_ran_every_seed_and_model_successfully(platform_runs: dict[str, Ru
 
 @pytest.mark.requirement("15-FR-008")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_dbt_tests_ran_and_passed(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_dbt_tests_ran_and_passed(platform_runs: dict[str, RunResult],
                                   compiled: dict[str, Path], product: str) -> None:
     tests = [r for r in _results(platform_runs[product]) if _kind(r) == "test"]
     expected = sum(m.test_count for m in load_artifacts(compiled[product]).transforms.models)
@@ -71,7 +70,7 @@ def test_dbt_tests_ran_and_passed(platform_runs: dict[str, RunResult],  # noqa: 
 
 @pytest.mark.requirement("15-FR-008")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_no_model_starts_before_its_dependencies_finished(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_no_model_starts_before_its_dependencies_finished(platform_runs: dict[str, RunResult],
                                                           compiled: dict[str, Path], product: str) -> None:
     """Medallion order as dbt really runs it: independent branches run in parallel, but a silver or
     gold model never starts before every model it depends on has finished."""
@@ -90,7 +89,7 @@ def test_no_model_starts_before_its_dependencies_finished(platform_runs: dict[st
 
 
 @pytest.mark.requirement("15-FR-008")
-def test_docs_generate_catalogs_the_warehouse_tables(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_docs_generate_catalogs_the_warehouse_tables(platform_runs: dict[str, RunResult],
                                                      tmp_path: Path) -> None:
     """`dbt docs generate` with the compiled profile reads column metadata back from the platform's
     Iceberg warehouse (not from a local DuckDB file)."""

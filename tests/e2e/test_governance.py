@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from tests.conftest import DEMO, PRODUCTS, ROOT
 from tests.e2e.conftest import component, load_artifacts
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
@@ -66,7 +65,7 @@ def _leaks(paths: list[Path], values: dict[str, str]) -> list[str]:
 
 @pytest.mark.requirement("15-FR-013")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_no_secret_in_artifacts_generated_files_or_run_logs(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_no_secret_in_artifacts_generated_files_or_run_logs(platform_runs: dict[str, RunResult],
                                                             secrets: dict[str, str], product: str) -> None:
     run = platform_runs[product]
     assert run.artifacts_path is not None
@@ -76,7 +75,7 @@ def test_no_secret_in_artifacts_generated_files_or_run_logs(platform_runs: dict[
 
 
 @pytest.mark.requirement("15-FR-013")
-def test_no_secret_in_lineage_or_service_logs(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_no_secret_in_lineage_or_service_logs(platform_runs: dict[str, RunResult],
                                               secrets: dict[str, str]) -> None:
     from floe.platform.home import Home
 

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import yaml
-from tests.conftest import DEMO, PRODUCTS, ROOT
+from tests.conftest import PRODUCTS, ROOT
 from tests.e2e.conftest import component, floe, platform_status, wait_for
 from tests.e2e.test_dagster import _loaded_locations
 
@@ -21,15 +21,8 @@ pytestmark = pytest.mark.e2e
 
 # -- the local platform: one upgrade, observed by several tests -----------------------------------------
 @pytest.fixture(scope="module")
-def upgraded(platform: dict[str, Any], manifest_path: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from floe.compiler.stages import compile_pipeline
-    from floe.runtime.context import RunContext
-    from floe.runtime.iceberg import load_catalog
-
-    out = tmp_path_factory.mktemp("upgrade")
-    compile_pipeline(DEMO / "customer-360", manifest_path, output_dir=out)
-    catalog = load_catalog(RunContext.load(out / "compiled_artifacts.json"))
+def upgraded(platform: dict[str, Any], manifest_path: Path, platform_catalog: Any) -> dict[str, Any]:
+    catalog = platform_catalog
     ns = f"e2e_upgrade_{uuid.uuid4().hex[:8]}"
     catalog.create_namespace(ns)
     data = pa.table({"id": pa.array([1, 2, 3], pa.int64())})

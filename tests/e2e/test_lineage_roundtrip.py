@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from tests.conftest import DEMO, PRODUCTS
 from tests.e2e.conftest import run_context
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
@@ -36,7 +35,7 @@ def _last_run(product: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 @pytest.mark.requirement("FLOE-LINEAGE")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_every_model_and_seed_has_a_start_complete_pair_under_the_job_run(
-        platform_runs: dict[str, RunResult], product: str) -> None:  # noqa: F811
+        platform_runs: dict[str, RunResult], product: str) -> None:
 
     run = platform_runs[product]
     a = run_context(run).artifacts
@@ -56,7 +55,7 @@ def test_every_model_and_seed_has_a_start_complete_pair_under_the_job_run(
 @pytest.mark.requirement("FLOE-LINEAGE")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_lineage_datasets_are_catalog_tables_with_the_reported_columns(
-        platform_runs: dict[str, RunResult], product: str) -> None:  # noqa: F811
+        platform_runs: dict[str, RunResult], product: str) -> None:
     from floe.runtime.iceberg import load_catalog
 
     run = platform_runs[product]
@@ -72,7 +71,7 @@ def test_lineage_datasets_are_catalog_tables_with_the_reported_columns(
 
 @pytest.mark.requirement("FLOE-LINEAGE")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_job_lineage_reads_the_seeds_and_writes_the_marts(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_job_lineage_reads_the_seeds_and_writes_the_marts(platform_runs: dict[str, RunResult],
                                                           product: str) -> None:
 
     run = platform_runs[product]

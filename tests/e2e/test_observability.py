@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import DEMO, PRODUCTS, ROOT
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 pytestmark = pytest.mark.e2e
 JAEGER = "http://127.0.0.1:16686"
@@ -68,7 +67,7 @@ def test_compile_span_attributes(platform: dict[str, Any], tmp_path: Path) -> No
 
 
 @pytest.mark.requirement("15-FR-005")
-def test_every_product_is_a_service_in_jaeger(platform_runs: dict[str, Any]) -> None:  # noqa: F811
+def test_every_product_is_a_service_in_jaeger(platform_runs: dict[str, Any]) -> None:
     def services() -> set[str] | None:
         found = set(httpx.get(f"{JAEGER}/api/services", timeout=10).json()["data"] or [])
         return found if set(PRODUCTS) <= found else None
@@ -77,7 +76,7 @@ def test_every_product_is_a_service_in_jaeger(platform_runs: dict[str, Any]) -> 
 
 
 @pytest.mark.requirement("15-FR-005")
-def test_run_trace_has_one_span_per_dbt_model(platform_runs: dict[str, Any]) -> None:  # noqa: F811
+def test_run_trace_has_one_span_per_dbt_model(platform_runs: dict[str, Any]) -> None:
     def model_spans() -> set[str] | None:
         for t in _traces("customer-360", 0):
             names = {s["operationName"] for s in t["spans"]}
@@ -98,7 +97,7 @@ def _lineage_events() -> list[dict[str, Any]]:
 
 @pytest.mark.requirement("FLOE-LINEAGE")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_lineage_edges_raw_to_mart(platform_runs: dict[str, Any], product: str) -> None:  # noqa: F811
+def test_lineage_edges_raw_to_mart(platform_runs: dict[str, Any], product: str) -> None:
     events = [e for e in _lineage_events() if e["job"]["namespace"] == product and e["eventType"] == "COMPLETE"]
     edges = {(i["name"], o["name"]) for e in events for i in e["inputs"] for o in e["outputs"]}
     slug = product.replace("-", "_")
@@ -111,7 +110,7 @@ def test_lineage_edges_raw_to_mart(platform_runs: dict[str, Any], product: str) 
 
 
 @pytest.mark.requirement("FLOE-LINEAGE")
-def test_lineage_trace_id_found_in_jaeger(platform_runs: dict[str, Any]) -> None:  # noqa: F811
+def test_lineage_trace_id_found_in_jaeger(platform_runs: dict[str, Any]) -> None:
     events = [e for e in _lineage_events() if e["job"]["namespace"] == "iot-telemetry"
               and e["job"]["name"] == "iot_telemetry_job" and e["eventType"] == "COMPLETE"]
     trace_id = events[-1]["run"]["facets"]["floe_trace"]["trace_id"]

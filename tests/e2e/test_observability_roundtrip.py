@@ -15,7 +15,6 @@ import httpx
 import pytest
 from tests.conftest import DEMO, PRODUCTS, ROOT
 from tests.e2e.conftest import run_context, wait_for
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
@@ -86,7 +85,7 @@ def test_compile_stage_spans_are_children_of_the_pipeline_span(platform: dict[st
 
 @pytest.mark.requirement("15-FR-005")
 @pytest.mark.parametrize("product", PRODUCTS)
-def test_run_trace_has_a_child_span_per_model_and_seed(platform_runs: dict[str, RunResult],  # noqa: F811
+def test_run_trace_has_a_child_span_per_model_and_seed(platform_runs: dict[str, RunResult],
                                                        product: str) -> None:
 
     run = platform_runs[product]

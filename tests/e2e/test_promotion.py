@@ -33,9 +33,9 @@ def _manifest(tmp_path: Path, manifest_path: Path) -> Path:
 
 
 @pytest.mark.requirement("FLOE-OCI-TAGS")
-def test_convenience_tags_move_while_release_tags_stay(registry: str, creds: tuple[str, str],  # noqa: F811
-                                                       compiled: bytes, keys: tuple[Path, Path],  # noqa: F811
-                                                       repo: str, tmp_path: Path) -> None:  # noqa: F811
+def test_convenience_tags_move_while_release_tags_stay(registry: str, creds: tuple[str, str],
+                                                       compiled: bytes, keys: tuple[Path, Path],
+                                                       repo: str, tmp_path: Path) -> None:
     key, _ = keys
     first = push(product_file(tmp_path, compiled, "one"), f"{repo}:staging-latest", key)["digest"]
     second = push(product_file(tmp_path, compiled, "two"), f"{repo}:staging-latest", key)["digest"]
@@ -51,8 +51,8 @@ def test_convenience_tags_move_while_release_tags_stay(registry: str, creds: tup
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, compiled: bytes,  # noqa: F811
-                                                    keys: tuple[Path, Path], repo: str,  # noqa: F811
+def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, compiled: bytes,
+                                                    keys: tuple[Path, Path], repo: str,
                                                     tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
     push(product_file(tmp_path, compiled, "dry"), f"{repo}:v1.0.0", key)
@@ -66,8 +66,8 @@ def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, compiled: byt
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_wrong_source_environment_is_refused(registry: str, compiled: bytes, keys: tuple[Path, Path],  # noqa: F811
-                                             repo: str, tmp_path: Path, manifest_path: Path) -> None:  # noqa: F811
+def test_wrong_source_environment_is_refused(registry: str, compiled: bytes, keys: tuple[Path, Path],
+                                             repo: str, tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
     push(product_file(tmp_path, compiled, "src"), f"{repo}:v1.0.0", key)
     r = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--from", "staging", "--manifest",
@@ -77,8 +77,8 @@ def test_wrong_source_environment_is_refused(registry: str, compiled: bytes, key
 
 
 @pytest.mark.requirement("15-FR-005")
-def test_promotion_audit_trace_is_in_jaeger(registry: str, compiled: bytes, keys: tuple[Path, Path],  # noqa: F811
-                                           repo: str, tmp_path: Path, manifest_path: Path) -> None:  # noqa: F811
+def test_promotion_audit_trace_is_in_jaeger(registry: str, compiled: bytes, keys: tuple[Path, Path],
+                                           repo: str, tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
     push(product_file(tmp_path, compiled, "traced"), f"{repo}:v1.0.0", key)
     out = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--manifest", str(_manifest(tmp_path, manifest_path)),

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.restarts_platform]
 
 
 def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
 

@@ -11,21 +11,20 @@ import pyarrow as pa
 import pytest
 from tests.e2e.conftest import run_context
 from tests.e2e.test_catalog import catalog, ctx, namespace  # noqa: F401 - shared fixtures
-from tests.e2e.test_data_pipeline import platform_runs  # noqa: F401 - shared session fixture
 
 from floe.runtime.runner import RunResult
 
 pytestmark = pytest.mark.e2e
 
 
-def _table(catalog: Any, name: str, data: pa.Table) -> Any:  # noqa: F811
+def _table(catalog: Any, name: str, data: pa.Table) -> Any:
     table = catalog.create_table(name, schema=data.schema)
     table.append(data)
     return catalog.load_table(name)
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_rename_column_keeps_its_data(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_rename_column_keeps_its_data(catalog: Any, namespace: str) -> None:
     table = _table(catalog, f"{namespace}.renamed", pa.table({"id": pa.array([1, 2], pa.int64()),
                                                               "mail": pa.array(["a@x", "b@x"])}))
     field_id = table.schema().find_field("mail").field_id
@@ -37,7 +36,7 @@ def test_rename_column_keeps_its_data(catalog: Any, namespace: str) -> None:  # 
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_widen_int_to_long_keeps_values(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_widen_int_to_long_keeps_values(catalog: Any, namespace: str) -> None:
     from pyiceberg.types import LongType
 
     table = _table(catalog, f"{namespace}.widened", pa.table({"n": pa.array([2**31 - 1], pa.int32())}))
@@ -51,7 +50,7 @@ def test_widen_int_to_long_keeps_values(catalog: Any, namespace: str) -> None:  
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_narrowing_a_column_is_refused_and_leaves_the_schema(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_narrowing_a_column_is_refused_and_leaves_the_schema(catalog: Any, namespace: str) -> None:
     from pyiceberg.exceptions import ValidationError
     from pyiceberg.types import IntegerType
 
@@ -63,7 +62,7 @@ def test_narrowing_a_column_is_refused_and_leaves_the_schema(catalog: Any, names
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_conflicting_concurrent_commit_is_refused(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_conflicting_concurrent_commit_is_refused(catalog: Any, namespace: str) -> None:
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.types import StringType
 
@@ -79,7 +78,7 @@ def test_conflicting_concurrent_commit_is_refused(catalog: Any, namespace: str) 
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_snapshots_time_travel_and_schema_history_is_kept(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_snapshots_time_travel_and_schema_history_is_kept(catalog: Any, namespace: str) -> None:
     from pyiceberg.types import StringType
 
     table = _table(catalog, f"{namespace}.history", pa.table({"id": pa.array([1], pa.int64())}))
@@ -98,7 +97,7 @@ def test_snapshots_time_travel_and_schema_history_is_kept(catalog: Any, namespac
 
 
 @pytest.mark.requirement("FLOE-ISOLATION")
-def test_dropping_a_namespace_that_still_has_tables_is_refused(catalog: Any, namespace: str) -> None:  # noqa: F811
+def test_dropping_a_namespace_that_still_has_tables_is_refused(catalog: Any, namespace: str) -> None:
     from pyiceberg.exceptions import NamespaceNotEmptyError
 
     _table(catalog, f"{namespace}.keep", pa.table({"id": pa.array([1], pa.int64())}))
@@ -108,7 +107,7 @@ def test_dropping_a_namespace_that_still_has_tables_is_refused(catalog: Any, nam
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
-def test_product_mart_evolves_in_place_and_keeps_retention(platform_runs: dict[str, RunResult]) -> None:  # noqa: F811
+def test_product_mart_evolves_in_place_and_keeps_retention(platform_runs: dict[str, RunResult]) -> None:
     """A column added to a product's mart by another writer (e.g. a backfill) is visible with every
     existing row intact, and the governance table properties survive the change."""
     from pyiceberg.types import StringType

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import DEMO, PRODUCTS, ROOT
-from tests.semantic_cases import CASES, norm, query_body
+from tests.semantic_cases import CASES, hand_written_sql, norm, query_body
 
 from floe.compiler.artifacts import ARTIFACTS_FILE
 from floe.runtime.context import RunContext
@@ -57,14 +57,7 @@ def iceberg_sql(runs: dict[str, RunResult]) -> Iterator[Any]:
 
     def sql(product: str, query: str, *tables: str) -> list[tuple[Any, ...]]:
         ctx = _ctx(runs[product])
-        ns = ctx.artifacts.identity.namespace
-        con.execute(f"create schema if not exists {ns}")
-        catalog = load_catalog(ctx)
-        for table in tables:
-            con.register("t", catalog.load_table(f"{ns}.{table}").scan().to_arrow())
-            con.execute(f"create or replace table {ns}.{table} as select * from t")
-            con.unregister("t")
-        return [tuple(r) for r in con.execute(query).fetchall()]
+        return hand_written_sql(con, load_catalog(ctx), ctx.artifacts.identity.namespace, query, tables)
 
     yield sql
     con.close()

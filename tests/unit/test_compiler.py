@@ -88,11 +88,11 @@ def test_artifacts_round_trip(tmp_path: Path) -> None:
 
 
 def test_no_secret_values_in_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLOE_S3_SECRET_ACCESS_KEY", "a-very-secret-value")
+    monkeypatch.setenv("FLOE_PRODUCT_CUSTOMER_360_CLIENT_SECRET", "a-very-secret-value")
     compile_pipeline(DEMO / "customer-360", DEMO / "manifest.yaml", output_dir=tmp_path)
     text = "".join(p.read_text() for p in tmp_path.iterdir())
     assert "a-very-secret-value" not in text
-    assert "env:FLOE_S3_SECRET_ACCESS_KEY" in text
+    assert "env:FLOE_PRODUCT_CUSTOMER_360_CLIENT_SECRET" in text
     assert "env_var('FLOE_S3_SECRET_ACCESS_KEY')" in text
 
 
