@@ -37,21 +37,27 @@ def discover_products(manifest_path: Path, manifest: Any) -> list[Path]:
 
 
 def compile_products(manifest_path: Path, products: list[Path]) -> list[Path]:
-    """Compile each product for this manifest and parse its dbt project once, so Dagster's code
-    servers only load (several of them parsing the same project at once would collide)."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    """Compile each product for this manifest into its default output folder; the folders."""
     from floe.compiler.stages import compile_pipeline, default_output_dir
-    from floe.runtime.context import RunContext
-    from floe.runtime.dagster import ensure_dbt_manifest
 
     manifest = load_manifest(manifest_path)
     dirs = []
     for product in products:
         out = default_output_dir(product / "floe.yaml", manifest)
         compile_pipeline(product, manifest_path, output_dir=out)
-        ensure_dbt_manifest(RunContext.load(out / ARTIFACTS_FILE))
         dirs.append(out)
     return dirs
+
+
+def parse_products(artifact_dirs: list[Path]) -> None:
+    """Parse each compiled product's dbt project once, so Dagster's code servers only load (several of
+    them parsing the same project at once would collide). Needs the products' credentials in place."""
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.runtime.context import RunContext
+    from floe.runtime.dagster import ensure_dbt_manifest
+
+    for d in artifact_dirs:
+        ensure_dbt_manifest(RunContext.load(d / ARTIFACTS_FILE))
 
 
 def supervisor_pid(home: Home) -> int | None:
@@ -150,6 +156,7 @@ def up(manifest_path: Path, *, operation: str = "install", timeout: float | None
         artifact_dirs = compile_products(manifest_path, discover_products(manifest_path, manifest))
         products = principals_of(manifest, artifact_dirs)
         secrets = ensure_secrets(home, products=products)
+        parse_products(artifact_dirs)
         pid = _start_supervisor(home, manifest_path, artifact_dirs)
         wait_until_healthy(home, pid, timeout, on_change)
         steps = run_bootstrap(manifest, secrets, products)
