@@ -171,6 +171,10 @@ def run_context(run: Any) -> Any:
 def platform_catalog(platform: dict[str, Any], secrets: dict[str, str], manifest_path: Path) -> Any:
     """The catalog as the platform's own principal (what the platform team sees: every namespace).
     A product's compiled artifacts carry its own principal instead, limited to its namespaces."""
+    return connect_platform_catalog(secrets, manifest_path)
+
+
+def connect_platform_catalog(secrets: dict[str, str], manifest_path: Path) -> Any:
     from pyiceberg.catalog.rest import RestCatalog
 
     from floe.platform.controller import load_manifest

@@ -20,7 +20,7 @@ from floe.plugins import HealthState, PluginType, get_registry
 from floe.runtime.context import RunContext
 from floe.runtime.iceberg import load_catalog
 from tests.conftest import DEMO
-from tests.e2e.conftest import platform_status, wait_for
+from tests.e2e.conftest import connect_platform_catalog, platform_status, wait_for
 
 pytestmark = pytest.mark.e2e
 CATALOG = "http://127.0.0.1:8181"
@@ -150,7 +150,8 @@ def test_health_check_authenticates(ctx: RunContext) -> None:
 def test_wrong_credentials_are_a_typed_error(ctx: RunContext, monkeypatch: pytest.MonkeyPatch) -> None:
     from floe.errors import AuthenticationError
 
-    monkeypatch.setenv("FLOE_S3_SECRET_ACCESS_KEY", "wrong-" + uuid.uuid4().hex)
+    secret_ref = ctx.artifacts.plugins.catalog.config["client_secret"]  # the product's own: env:NAME
+    monkeypatch.setenv(secret_ref.removeprefix("env:"), "wrong-" + uuid.uuid4().hex)
     with pytest.raises(AuthenticationError) as err:
         load_catalog(ctx).list_namespaces()
     assert "credentials" in str(err.value)
@@ -236,7 +237,8 @@ def test_bootstrap_reports_each_principal_and_verifies_isolation(platform: dict[
 
 @pytest.mark.restarts_platform
 @pytest.mark.requirement("FLOE-PLAT-RESTART")
-def test_catalog_restart_keeps_namespaces_tables_and_data(catalog: Any, ctx: RunContext) -> None:
+def test_catalog_restart_keeps_namespaces_tables_and_data(catalog: Any, secrets: dict[str, str],
+                                                          manifest_path: Path) -> None:
     ns = f"e2e_keep_{uuid.uuid4().hex[:8]}"
     catalog.create_namespace(ns)
     data = pa.table({"id": pa.array([7, 8], pa.int64())})
@@ -245,7 +247,7 @@ def test_catalog_restart_keeps_namespaces_tables_and_data(catalog: Any, ctx: Run
     os.kill(before["pid"], signal.SIGKILL)
     wait_for(lambda: (s := next(x for x in platform_status()["services"] if x["service"] == "seaweedfs"))["state"]
              == "healthy" and s["pid"] != before["pid"], timeout=120, what="the catalog back after a restart")
-    fresh = wait_for(lambda: load_catalog(ctx), timeout=60, what="catalog reachable")
+    fresh = wait_for(lambda: connect_platform_catalog(secrets, manifest_path), timeout=60, what="catalog reachable")
     assert (ns,) in fresh.list_namespaces()
     assert fresh.load_table(f"{ns}.kept").scan().to_arrow().sort_by("id").equals(data)
     fresh.drop_table(f"{ns}.kept")
