@@ -65,6 +65,20 @@ def test_service_numbers_equal_hand_written_sql(semantic: dict[str, Any], marts_
 
 
 @pytest.mark.requirement("15-FR-002")
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_cli_query_equals_hand_written_sql(manifest_path: Path, marts_sql: Any, product: str) -> None:
+    """`floe semantic query` on the platform manifest: the product's own principal, the same numbers."""
+    import json
+
+    from tests.conftest import DEMO
+
+    args, sql, tables = CASES[product][0]
+    r = floe("semantic", "query", str(DEMO / product), "-m", str(manifest_path), "--format", "json", *args)
+    got = [tuple(row.values()) for row in json.loads(r.stdout)]
+    assert got and norm(got) == norm(marts_sql(sql, product.replace("-", "_"), *tables))
+
+
+@pytest.mark.requirement("15-FR-002")
 def test_service_lists_metrics_and_refuses_without_its_token(semantic: dict[str, Any]) -> None:
     meta = httpx.get(f"{semantic['url']}/v1/meta", headers=semantic["headers"], timeout=10).json()["products"]
     for product in PRODUCTS:
