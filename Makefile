@@ -39,7 +39,7 @@ setup-platform: setup ## Also install the local platform's services (Debian pack
 demo: setup ## Run the three demo products on the embedded default and show the marts
 	$(BIN)/floe demo --manifest demo/manifest.embedded.yaml
 
-test: test-unit test-hostile test-hygiene test-integration test-e2e ## Every lane
+test: lint test-unit test-hostile test-hygiene test-integration test-e2e ## Every lane
 	@echo "make test: all lanes passed"
 
 test-unit: setup ## Unit lane: no processes, seconds

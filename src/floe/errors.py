@@ -160,6 +160,16 @@ class RuntimeFailure(FloeError):
     exit_code = 9
 
 
+class RunsFailed(RuntimeFailure):
+    """Runs launched together, some of which failed: each failure by product, and what succeeded."""
+
+    def __init__(self, failures: dict[str, RuntimeFailure], succeeded: dict[str, Any]) -> None:
+        self.failures = failures
+        self.succeeded = succeeded
+        hints = [f.hint for f in failures.values() if f.hint]
+        super().__init__("\n\n".join(f.message for f in failures.values()), hint="; ".join(hints) or None)
+
+
 def error_for_status(status: int, what: str, body: str = "", *, hint: str | None = None) -> ServiceError:
     """Map an HTTP status to the typed floe error, in one place."""
     detail = f"{what}: HTTP {status}" + (f": {_short(body, 300)}" if body else "")

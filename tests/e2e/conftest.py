@@ -6,16 +6,18 @@ A missing or unhealthy platform fails every test loudly with what to start; noth
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-
 from tests.conftest import ROOT
 
 T = TypeVar("T")
@@ -109,12 +111,62 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # would be registered, and set up, once per module) -------------------------------------------------
 @pytest.fixture(scope="session")
 def platform_runs(platform: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
-    """Each demo product launched on the platform's Dagster once for the whole suite (run order: the
-    products' own); product -> RunResult."""
-    from floe.runtime.runner import run_product
+    """Each demo product launched on the platform's Dagster once for the whole suite, all three at
+    once as a platform team would (`floe run --platform a b c`); product -> RunResult."""
     from tests.conftest import DEMO, PRODUCTS
 
-    return {p: run_product(DEMO / p, manifest_path=manifest_path, platform=True) for p in PRODUCTS}
+    from floe.runtime.runner import run_on_platform
+
+    results = run_on_platform([DEMO / p for p in PRODUCTS], manifest_path=manifest_path)
+    return {p: r for p, r in zip(PRODUCTS, results, strict=True)}
+
+
+@dataclass
+class FaultRuns:
+    """Two faults injected at once into two products, launched together, then fixed and rerun together."""
+
+    failing_test: str  # the injected singular test's name
+    before: dict[str, dict[str, int]]  # product -> table -> rows, before the faults
+    snapshots_before: dict[str, int]  # mart -> current snapshot id, before the faults
+    failures: dict[str, Any]  # product -> RuntimeFailure
+    snapshots_after_failure: dict[str, int]
+    fixed: dict[str, Any]  # product -> RunResult of the rerun after the fix
+
+
+FAULT_MARTS = {"financial-risk": "financial_risk.mart_risk_dashboard", "customer-360": "customer_360.mart_customer_360"}
+
+
+@pytest.fixture(scope="session")
+def fault_runs(platform_runs: dict[str, Any], manifest_path: Path) -> FaultRuns:
+    """financial-risk gets a singular test on stg_positions that always fails (block_on_failure must
+    keep the mart from being rebuilt); customer-360 gets invalid SQL in int_customer_orders. Both run
+    on the platform's Dagster at once and must fail, each with its own reason; with the faults taken
+    out, both rerun together and must succeed."""
+    from tests.conftest import DEMO
+    from tests.dbt_faults import broken_model, failing_data_test
+
+    from floe.errors import RunsFailed
+    from floe.runtime.iceberg import load_catalog, row_counts
+    from floe.runtime.runner import run_on_platform
+
+    ctx = {p: run_context(platform_runs[p]) for p in FAULT_MARTS}
+
+    def snapshots() -> dict[str, int]:
+        return {mart: int(load_catalog(ctx[p]).load_table(mart).current_snapshot().snapshot_id)
+                for p, mart in FAULT_MARTS.items()}
+
+    before = {p: row_counts(c, [f"{c.artifacts.identity.namespace}.{m.name}" for m in c.artifacts.transforms.models])
+              for p, c in ctx.items()}
+    snapshots_before = snapshots()
+    products = [DEMO / p for p in FAULT_MARTS]
+    with (failing_data_test(DEMO / "financial-risk", "stg_positions") as test_name,
+          broken_model(DEMO / "customer-360", "models/intermediate/int_customer_orders.sql"),
+          pytest.raises(RunsFailed) as failed):
+        run_on_platform(products, manifest_path=manifest_path)
+    after_failure = snapshots()
+    fixed = run_on_platform(products, manifest_path=manifest_path)
+    return FaultRuns(test_name, before, snapshots_before, failed.value.failures, after_failure,
+                     {p: r for p, r in zip(FAULT_MARTS, fixed, strict=True)})
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +226,22 @@ def platform_catalog(platform: dict[str, Any], secrets: dict[str, str], manifest
     return connect_platform_catalog(secrets, manifest_path)
 
 
+@pytest.fixture(scope="session")
+def catalog(platform_catalog: Any) -> Any:
+    """Generic catalog behaviour is checked as the platform's principal, in throwaway namespaces."""
+    return platform_catalog
+
+
+@pytest.fixture
+def namespace(catalog: Any) -> Any:
+    ns = f"e2e_{uuid.uuid4().hex[:8]}"
+    catalog.create_namespace(ns)
+    yield ns
+    for table in catalog.list_tables(ns):
+        catalog.drop_table(table)
+    catalog.drop_namespace(ns)
+
+
 def connect_platform_catalog(secrets: dict[str, str], manifest_path: Path) -> Any:
     from pyiceberg.catalog.rest import RestCatalog
 
@@ -187,3 +255,51 @@ def connect_platform_catalog(secrets: dict[str, str], manifest_path: Path) -> An
         **{"s3.endpoint": st.endpoint, "s3.region": st.region, "s3.path-style-access": "true",
            "s3.access-key-id": secrets[st.access_key_id.name],
            "s3.secret-access-key": secrets[st.secret_access_key.name]})
+
+
+# -- the platform's OCI registry (test_artifacts.py, test_promotion.py) -------------------------------
+RUN = uuid.uuid4().hex[:8]  # every test pushes to its own repository under floe-e2e/<RUN>/
+
+
+@pytest.fixture(scope="module")
+def registry(platform: dict[str, Any]) -> str:
+    from floe.oci.client import registry_url
+
+    url = registry_url()
+    r = httpx.get(f"{url}/v2/", timeout=10)
+    assert r.status_code == 401, f"registry {url} should demand credentials, got HTTP {r.status_code}"
+    return url
+
+
+@pytest.fixture(scope="module")
+def creds(registry: str) -> tuple[str, str]:
+    from floe.platform.home import Home, read_env_file
+
+    values = {**read_env_file(Home.current().secrets_file),
+              **{k: os.environ[k] for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if k in os.environ}}
+    missing = [k for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if not values.get(k)]
+    assert not missing, f"{missing} not in {Home.current().secrets_file}: start the platform (`floe platform up`)"
+    user, password = values["FLOE_REGISTRY_USER"], values["FLOE_REGISTRY_PASSWORD"]
+    assert httpx.get(f"{registry}/v2/", auth=(user, password), timeout=10).status_code == 200
+    return user, password
+
+
+@pytest.fixture(scope="module")
+def artifact_json(tmp_path_factory: pytest.TempPathFactory, manifest_path: Path) -> bytes:
+    from floe.compiler.stages import compile_pipeline
+
+    out = tmp_path_factory.mktemp("artifacts-compiled")
+    compile_pipeline(ROOT / "demo" / "customer-360", manifest_path, output_dir=out)
+    return (out / "compiled_artifacts.json").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    key = tmp_path_factory.mktemp("keys") / "e2e.key"
+    floe("artifacts", "keygen", "--key", str(key))
+    return key, key.with_suffix(".pub")
+
+
+@pytest.fixture
+def repo(request: pytest.FixtureRequest) -> str:
+    return f"floe-e2e/{RUN}/{request.node.name.removeprefix('test_').replace('_', '-')[:40]}"

@@ -17,65 +17,20 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import DEMO, ROOT
+from tests.conftest import ROOT
+from tests.e2e.conftest import RUN
 
 pytestmark = pytest.mark.e2e
-RUN = uuid.uuid4().hex[:8]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-# -- fixtures and helpers -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def registry(platform: dict[str, Any]) -> str:
-    from floe.oci.client import registry_url
-
-    url = registry_url()
-    r = httpx.get(f"{url}/v2/", timeout=10)
-    assert r.status_code == 401, f"registry {url} should demand credentials, got HTTP {r.status_code}"
-    return url
-
-
-@pytest.fixture(scope="module")
-def creds(registry: str) -> tuple[str, str]:
-    from floe.platform.home import Home, read_env_file
-
-    values = {**read_env_file(Home.current().secrets_file),
-              **{k: os.environ[k] for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if k in os.environ}}
-    missing = [k for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if not values.get(k)]
-    assert not missing, f"{missing} not in {Home.current().secrets_file}: start the platform (`floe platform up`)"
-    user, password = values["FLOE_REGISTRY_USER"], values["FLOE_REGISTRY_PASSWORD"]
-    assert httpx.get(f"{registry}/v2/", auth=(user, password), timeout=10).status_code == 200
-    return user, password
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory, manifest_path: Path) -> bytes:
-    from floe.compiler.stages import compile_pipeline
-
-    out = tmp_path_factory.mktemp("artifacts-compiled")
-    compile_pipeline(DEMO / "customer-360", manifest_path, output_dir=out)
-    return (out / "compiled_artifacts.json").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    key = tmp_path_factory.mktemp("keys") / "e2e.key"
-    cli("keygen", "--key", str(key))
-    return key, key.with_suffix(".pub")
-
-
-@pytest.fixture
-def repo(request: pytest.FixtureRequest) -> str:
-    return f"floe-e2e/{RUN}/{request.node.name.removeprefix('test_').replace('_', '-')[:40]}"
-
-
+# -- helpers (the registry, credential, key and repository fixtures are in conftest) --------------
 def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`floe artifacts ...` in a subprocess, with the real CLI's error handling."""
     r = subprocess.run([sys.executable, "-m", "floe.cli.artifacts", *args], capture_output=True, text=True,
@@ -85,9 +40,9 @@ def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> su
     return r
 
 
-def product_file(tmp_path: Path, compiled: bytes, label: str, **metadata: Any) -> Path:
-    """Real compiled artifacts made unique to this run (metadata only; still valid CompiledArtifacts)."""
-    doc = json.loads(compiled)
+def product_file(tmp_path: Path, artifact_json: bytes, label: str, **metadata: Any) -> Path:
+    """Real artifact_json artifacts made unique to this run (metadata only; still valid CompiledArtifacts)."""
+    doc = json.loads(artifact_json)
     doc["metadata"].update({"description": f"e2e {RUN} {label}", **metadata})
     path = tmp_path / label / "compiled_artifacts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,10 +101,10 @@ def restore_blobs() -> Iterator[dict[Path, bytes]]:
 
 # -- tests --------------------------------------------------------------------------------------------
 @pytest.mark.requirement("FLOE-OCI-ROUNDTRIP")
-def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tuple[str, str], compiled: bytes,
+def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tuple[str, str], artifact_json: bytes,
                                                         keys: tuple[Path, Path], repo: str, tmp_path: Path) -> None:
     key, pub = keys
-    source = product_file(tmp_path, compiled, "roundtrip")
+    source = product_file(tmp_path, artifact_json, "roundtrip")
     pushed = push(source, f"{repo}:v1.0.0", key)
     assert pushed["created"] and pushed["digest"].startswith("sha256:") and pushed["signed_by"].startswith("ed25519:")
 
@@ -160,7 +115,7 @@ def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tu
 
     info = json.loads(cli("inspect", f"{repo}:v1.0.0", "--public-key", str(pub), "--json").stdout)
     assert info["digest"] == pushed["digest"]
-    assert info["artifact_type"] == "application/vnd.floe.compiled-artifacts.v1+json"
+    assert info["artifact_type"] == "application/vnd.floe.artifact_json-artifacts.v1+json"
     assert info["size"] == len(source.read_bytes()) and info["signature"]["status"] == "valid"
     assert info["annotations"]["dev.floe.product"] == "customer-360"
 
@@ -169,7 +124,7 @@ def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tu
         r = client.get(f"/v2/{repo}/manifests/v1.0.0", headers={"Accept": OCI_MANIFEST})
         assert r.headers["Docker-Content-Digest"] == pushed["digest"]
         manifest = r.json()
-        assert manifest["artifactType"] == "application/vnd.floe.compiled-artifacts.v1+json"
+        assert manifest["artifactType"] == "application/vnd.floe.artifact_json-artifacts.v1+json"
         assert manifest["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
         layer = client.get(f"/v2/{repo}/blobs/{manifest['layers'][0]['digest']}")
         assert layer.content == source.read_bytes()
@@ -183,14 +138,14 @@ def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tu
 
 
 @pytest.mark.requirement("FLOE-OCI-AUTH")
-def test_anonymous_access_gets_401(registry: str, creds: tuple[str, str], compiled: bytes, keys: tuple[Path, Path],
+def test_anonymous_access_gets_401(registry: str, creds: tuple[str, str], artifact_json: bytes, keys: tuple[Path, Path],
                                    repo: str, tmp_path: Path) -> None:
     from floe.errors import AuthenticationError
     from floe.oci.client import ArtifactStore, RegistryClient
     from floe.oci.tags import ArtifactRef
 
     key, pub = keys
-    push(product_file(tmp_path, compiled, "auth"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "auth"), f"{repo}:v1.0.0", key)
     for path in ("/v2/", f"/v2/{repo}/manifests/v1.0.0", f"/v2/{repo}/tags/list"):
         r = httpx.get(f"{registry}{path}", timeout=10)
         assert r.status_code == 401 and r.headers["Www-Authenticate"].startswith("Basic"), path
@@ -214,13 +169,13 @@ def test_anonymous_access_gets_401(registry: str, creds: tuple[str, str], compil
 
 
 @pytest.mark.requirement("FLOE-OCI-IMMUTABLE")
-def test_semver_tags_are_immutable(registry: str, creds: tuple[str, str], compiled: bytes, keys: tuple[Path, Path],
+def test_semver_tags_are_immutable(registry: str, creds: tuple[str, str], artifact_json: bytes, keys: tuple[Path, Path],
                                    repo: str, tmp_path: Path) -> None:
     key, _ = keys
-    first = push(product_file(tmp_path, compiled, "one"), f"{repo}:v1.0.0", key)
-    again = push(product_file(tmp_path, compiled, "one"), f"{repo}:v1.0.0", key)
+    first = push(product_file(tmp_path, artifact_json, "one"), f"{repo}:v1.0.0", key)
+    again = push(product_file(tmp_path, artifact_json, "one"), f"{repo}:v1.0.0", key)
     assert not again["created"] and again["digest"] == first["digest"]
-    r = cli("push", str(product_file(tmp_path, compiled, "two")), f"{repo}:v1.0.0", "--key", str(key), check=False)
+    r = cli("push", str(product_file(tmp_path, artifact_json, "two")), f"{repo}:v1.0.0", "--key", str(key), check=False)
     assert r.returncode == 8
     assert f"{repo}:v1.0.0 already points at {first['digest']}" in r.stderr and "immutable" in r.stderr
     with raw(registry, creds) as client:
@@ -229,14 +184,14 @@ def test_semver_tags_are_immutable(registry: str, creds: tuple[str, str], compil
 
 
 @pytest.mark.requirement("FLOE-OCI-TAMPER")
-def test_blob_edited_in_registry_storage_is_refused(registry: str, compiled: bytes, keys: tuple[Path, Path],
+def test_blob_edited_in_registry_storage_is_refused(registry: str, artifact_json: bytes, keys: tuple[Path, Path],
                                                     repo: str, tmp_path: Path,
                                                     restore_blobs: dict[Path, bytes]) -> None:
     """Someone with write access to the registry's disk edits the stored artifact (same size)."""
     from floe.oci.media import sha256_digest
 
     key, pub = keys
-    source = product_file(tmp_path, compiled, "tamper-disk")
+    source = product_file(tmp_path, artifact_json, "tamper-disk")
     push(source, f"{repo}:v1.0.0", key)
     cli("verify", f"{repo}:v1.0.0", "--public-key", str(pub))
 
@@ -261,15 +216,15 @@ def test_blob_edited_in_registry_storage_is_refused(registry: str, compiled: byt
 
 
 @pytest.mark.requirement("FLOE-OCI-TAMPER")
-def test_repointed_tag_with_copied_signature_is_refused(registry: str, creds: tuple[str, str], compiled: bytes,
+def test_repointed_tag_with_copied_signature_is_refused(registry: str, creds: tuple[str, str], artifact_json: bytes,
                                                         keys: tuple[Path, Path], repo: str, tmp_path: Path) -> None:
     """An attacker with push credentials bypasses floe: re-points v1.0.0 at modified content through the
     registry API and copies the genuine signature to the new digest's signature tag."""
     from floe.oci.media import artifacts_manifest, sha256_digest
 
     key, pub = keys
-    good = push(product_file(tmp_path, compiled, "tamper-tag"), f"{repo}:v1.0.0", key)["digest"]
-    evil = product_file(tmp_path, compiled, "tamper-tag-evil", owner="mallory@example.com").read_bytes()
+    good = push(product_file(tmp_path, artifact_json, "tamper-tag"), f"{repo}:v1.0.0", key)["digest"]
+    evil = product_file(tmp_path, artifact_json, "tamper-tag-evil", owner="mallory@example.com").read_bytes()
     evil_manifest = artifacts_manifest(evil).to_bytes()
     good_sig_tag = good.replace(":", "-") + ".sig"
     with raw(registry, creds) as client:
@@ -293,10 +248,10 @@ def test_repointed_tag_with_copied_signature_is_refused(registry: str, creds: tu
 
 
 @pytest.mark.requirement("FLOE-OCI-SIGNING")
-def test_unsigned_artifact_is_refused(registry: str, compiled: bytes, keys: tuple[Path, Path], repo: str,
+def test_unsigned_artifact_is_refused(registry: str, artifact_json: bytes, keys: tuple[Path, Path], repo: str,
                                       tmp_path: Path) -> None:
     key, pub = keys
-    source = product_file(tmp_path, compiled, "unsigned")
+    source = product_file(tmp_path, artifact_json, "unsigned")
     pushed = push(source, f"{repo}:v1.0.0", key, "--no-sign")
     assert pushed["signed_by"] is None
     out = tmp_path / "out.json"
@@ -313,7 +268,7 @@ def test_unsigned_artifact_is_refused(registry: str, compiled: bytes, keys: tupl
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[str, str], compiled: bytes,
+def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[str, str], artifact_json: bytes,
                                                     keys: tuple[Path, Path], repo: str, tmp_path: Path,
                                                     manifest_path: Path) -> None:
     from floe.oci.promotion import default_audit_log
@@ -325,7 +280,7 @@ def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[
     digests = {}
     records = []
     for version in ("1.0.0", "1.1.0"):
-        path = product_file(tmp_path, compiled, f"promo-{version}", product_version=version)
+        path = product_file(tmp_path, artifact_json, f"promo-{version}", product_version=version)
         digests[version] = push(path, f"{repo}:v{version}", key)["digest"]
         for env in ("staging", "prod"):
             out = cli("promote", f"{repo}:v{version}", "--to", env, "--operator", "ci@floe.dev", *common)
@@ -366,11 +321,11 @@ def test_promotion_and_rollback_leave_audit_records(registry: str, creds: tuple[
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_forbidden_transitions_fail_naming_them(registry: str, compiled: bytes, keys: tuple[Path, Path], repo: str,
+def test_forbidden_transitions_fail_naming_them(registry: str, artifact_json: bytes, keys: tuple[Path, Path], repo: str,
                                                 tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
     manifest = manifest_with_audit(tmp_path, manifest_path, [sys.executable, "-c", "pass"])
-    push(product_file(tmp_path, compiled, "transitions"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "transitions"), f"{repo}:v1.0.0", key)
     common = ("--manifest", str(manifest), "--public-key", str(pub))
 
     r = cli("promote", f"{repo}:v1.0.0", "--to", "prod", *common, check=False)
@@ -386,13 +341,13 @@ def test_forbidden_transitions_fail_naming_them(registry: str, compiled: bytes, 
 
 
 @pytest.mark.requirement("FLOE-OCI-GATES")
-def test_failing_audit_gate_blocks_promotion_with_error_and_duration(registry: str, compiled: bytes,
+def test_failing_audit_gate_blocks_promotion_with_error_and_duration(registry: str, artifact_json: bytes,
                                                                       keys: tuple[Path, Path], repo: str,
                                                                       tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
     scanner = "import sys; print('CVE-2099-0001 critical in left-pad'); sys.exit(4)"
     manifest = manifest_with_audit(tmp_path, manifest_path, [sys.executable, "-c", scanner])
-    push(product_file(tmp_path, compiled, "gates"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "gates"), f"{repo}:v1.0.0", key)
     r = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--manifest", str(manifest), "--public-key", str(pub),
             "--json", check=False)
     assert r.returncode == 12
@@ -408,10 +363,10 @@ def test_failing_audit_gate_blocks_promotion_with_error_and_duration(registry: s
 
 
 @pytest.mark.requirement("FLOE-OCI-TAGS")
-def test_tag_injection_is_refused_before_any_request(registry: str, creds: tuple[str, str], compiled: bytes,
+def test_tag_injection_is_refused_before_any_request(registry: str, creds: tuple[str, str], artifact_json: bytes,
                                                      keys: tuple[Path, Path], repo: str, tmp_path: Path) -> None:
     key, _ = keys
-    path = product_file(tmp_path, compiled, "injection")
+    path = product_file(tmp_path, artifact_json, "injection")
     for tag, fragment in [("v1;touch /tmp/pwned", "whitespace"), ("v1$(id)", "shell metacharacter"),
                           ("v1`id`", "shell metacharacter"), ("v1\nv2", "whitespace"), ("", "tag is empty"),
                           ("a" * 129, "at most 128")]:

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pyarrow as pa
 import pytest
+from tests.conftest import DEMO
+from tests.e2e.conftest import connect_platform_catalog, platform_status, wait_for
 
 from floe.plugins import HealthState, PluginType, get_registry
 from floe.runtime.context import RunContext
 from floe.runtime.iceberg import load_catalog
-from tests.conftest import DEMO
-from tests.e2e.conftest import connect_platform_catalog, platform_status, wait_for
 
 pytestmark = pytest.mark.e2e
 CATALOG = "http://127.0.0.1:8181"
@@ -33,22 +33,6 @@ def ctx(platform: dict[str, Any], manifest_path: Path, tmp_path_factory: pytest.
     out = tmp_path_factory.mktemp("catalog")
     compile_pipeline(DEMO / "customer-360", manifest_path, output_dir=out)
     return RunContext.load(out / "compiled_artifacts.json")
-
-
-@pytest.fixture(scope="module")
-def catalog(platform_catalog: Any) -> Any:
-    """Generic catalog behaviour is checked as the platform's principal, in throwaway namespaces."""
-    return platform_catalog
-
-
-@pytest.fixture
-def namespace(catalog: Any) -> Any:
-    ns = f"e2e_{uuid.uuid4().hex[:8]}"
-    catalog.create_namespace(ns)
-    yield ns
-    for table in catalog.list_tables(ns):
-        catalog.drop_table(table)
-    catalog.drop_namespace(ns)
 
 
 def _token(secrets: dict[str, str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.conftest import PRODUCTS
 from tests.e2e.conftest import graphql, wait_for
 
@@ -16,7 +15,8 @@ def _loaded_locations() -> set[str] | None:
     data = graphql("""{ workspaceOrError { __typename ... on Workspace { locationEntries {
         name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }""")
     entries = data["workspaceOrError"]["locationEntries"]
-    errors = [e for e in entries if e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "PythonError"]
+    errors = [e for e in entries
+              if e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "PythonError"]
     assert not errors, errors
     loaded = {e["name"] for e in entries if e["loadStatus"] == "LOADED"}
     return loaded if set(PRODUCTS) <= loaded else None
@@ -55,8 +55,9 @@ def test_sensor_has_an_explicit_job(platform: dict[str, Any]) -> None:
 
 @pytest.mark.requirement("15-FR-007")
 def test_assets_for_every_model(platform: dict[str, Any]) -> None:
-    from floe.compiler.stages import compile_pipeline
     from tests.conftest import DEMO
+
+    from floe.compiler.stages import compile_pipeline
 
     wait_for(_loaded_locations, timeout=180, what="code locations")
     data = graphql("{ assetNodes { assetKey { path } } }")

@@ -12,18 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_artifacts import (  # noqa: F401 - shared fixtures
-    cli,
-    compiled,
-    creds,
-    keys,
-    manifest_with_audit,
-    product_file,
-    push,
-    raw,
-    registry,
-    repo,
-)
+from tests.e2e.test_artifacts import cli, manifest_with_audit, product_file, push, raw
 
 pytestmark = pytest.mark.e2e
 
@@ -34,14 +23,14 @@ def _manifest(tmp_path: Path, manifest_path: Path) -> Path:
 
 @pytest.mark.requirement("FLOE-OCI-TAGS")
 def test_convenience_tags_move_while_release_tags_stay(registry: str, creds: tuple[str, str],
-                                                       compiled: bytes, keys: tuple[Path, Path],
+                                                       artifact_json: bytes, keys: tuple[Path, Path],
                                                        repo: str, tmp_path: Path) -> None:
     key, _ = keys
-    first = push(product_file(tmp_path, compiled, "one"), f"{repo}:staging-latest", key)["digest"]
-    second = push(product_file(tmp_path, compiled, "two"), f"{repo}:staging-latest", key)["digest"]
+    first = push(product_file(tmp_path, artifact_json, "one"), f"{repo}:staging-latest", key)["digest"]
+    second = push(product_file(tmp_path, artifact_json, "two"), f"{repo}:staging-latest", key)["digest"]
     assert first != second
-    push(product_file(tmp_path, compiled, "rc"), f"{repo}:v1.0.0-rc.1", key)
-    r = cli("push", str(product_file(tmp_path, compiled, "rc2")), f"{repo}:v1.0.0-rc.1", "--key", str(key),
+    push(product_file(tmp_path, artifact_json, "rc"), f"{repo}:v1.0.0-rc.1", key)
+    r = cli("push", str(product_file(tmp_path, artifact_json, "rc2")), f"{repo}:v1.0.0-rc.1", "--key", str(key),
             check=False)
     assert r.returncode != 0 and "immutable" in r.stderr.lower()
     with raw(registry, creds) as client:
@@ -51,11 +40,11 @@ def test_convenience_tags_move_while_release_tags_stay(registry: str, creds: tup
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, compiled: bytes,
+def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, artifact_json: bytes,
                                                     keys: tuple[Path, Path], repo: str,
                                                     tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
-    push(product_file(tmp_path, compiled, "dry"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "dry"), f"{repo}:v1.0.0", key)
     out = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--dry-run", "--manifest",
               str(_manifest(tmp_path, manifest_path)), "--public-key", str(pub), "--json")
     record = json.loads(out.stdout)
@@ -66,10 +55,10 @@ def test_dry_run_runs_the_gates_and_changes_nothing(registry: str, compiled: byt
 
 
 @pytest.mark.requirement("FLOE-OCI-PROMOTION")
-def test_wrong_source_environment_is_refused(registry: str, compiled: bytes, keys: tuple[Path, Path],
+def test_wrong_source_environment_is_refused(registry: str, artifact_json: bytes, keys: tuple[Path, Path],
                                              repo: str, tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
-    push(product_file(tmp_path, compiled, "src"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "src"), f"{repo}:v1.0.0", key)
     r = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--from", "staging", "--manifest",
             str(_manifest(tmp_path, manifest_path)), "--public-key", str(pub), check=False)
     assert r.returncode == 12
@@ -77,10 +66,10 @@ def test_wrong_source_environment_is_refused(registry: str, compiled: bytes, key
 
 
 @pytest.mark.requirement("15-FR-005")
-def test_promotion_audit_trace_is_in_jaeger(registry: str, compiled: bytes, keys: tuple[Path, Path],
+def test_promotion_audit_trace_is_in_jaeger(registry: str, artifact_json: bytes, keys: tuple[Path, Path],
                                            repo: str, tmp_path: Path, manifest_path: Path) -> None:
     key, pub = keys
-    push(product_file(tmp_path, compiled, "traced"), f"{repo}:v1.0.0", key)
+    push(product_file(tmp_path, artifact_json, "traced"), f"{repo}:v1.0.0", key)
     out = cli("promote", f"{repo}:v1.0.0", "--to", "staging", "--manifest", str(_manifest(tmp_path, manifest_path)),
               "--public-key", str(pub), "--json", env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
                                        "OTEL_SERVICE_NAME": "floe-e2e-promotion"})

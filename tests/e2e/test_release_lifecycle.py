@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 import pytest
+from tests.e2e.conftest import floe, platform_status
 
 from floe.platform.home import Home
 from floe.platform.release import ReleaseStore
-from tests.e2e.conftest import floe, platform_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.restarts_platform]
 

@@ -1,6 +1,7 @@
-"""Runs on the platform's Dagster in layer order, and what a failing run does: a failing dbt test
-blocks what lies downstream (block_on_failure), a broken model fails with its name, and a rerun after
-the fix succeeds. Faults are injected into demo/financial-risk and always taken out again."""
+"""Runs on the platform's Dagster in layer order, and what failing runs do: a failing dbt test blocks
+what lies downstream (block_on_failure), a broken model fails with its name, two products failing at
+once each fail for their own reason, and reruns after the fix succeed. The faults (conftest's
+``fault_runs``) are injected into demo/financial-risk and demo/customer-360 and always taken out again."""
 
 from __future__ import annotations
 
@@ -8,34 +9,20 @@ import json
 from typing import Any
 
 import pytest
-from tests.conftest import DEMO, PRODUCTS
-from tests.dbt_faults import broken_model, failing_data_test
+from tests.conftest import PRODUCTS
+from tests.e2e.conftest import FAULT_MARTS, FaultRuns, run_context
 
-from floe.errors import RuntimeFailure
-from floe.runtime.context import RunContext
 from floe.runtime.dagster import dbt_target_path
-from floe.runtime.iceberg import load_catalog
-from floe.runtime.runner import RunResult, run_product
+from floe.runtime.runner import RunResult
 
 pytestmark = pytest.mark.e2e
-PRODUCT = DEMO / "financial-risk"
-MART = "financial_risk.mart_risk_dashboard"
-
-
-def _ctx(result: RunResult) -> RunContext:
-    assert result.artifacts_path is not None
-    return RunContext.load(result.artifacts_path)
-
-
-def _mart_snapshot(ctx: RunContext) -> int:
-    return int(load_catalog(ctx).load_table(MART).current_snapshot().snapshot_id)
 
 
 @pytest.mark.requirement("15-FR-008")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_platform_run_results_in_layer_order(platform_runs: dict[str, RunResult], product: str) -> None:
     """The run worker's dbt run_results: staging before intermediate before marts, all successful."""
-    ctx = _ctx(platform_runs[product])
+    ctx = run_context(platform_runs[product])
     results = json.loads((dbt_target_path(ctx) / "run_results.json").read_text())["results"]
     starts: dict[str, list[str]] = {"stg": [], "int": [], "mart": []}
     for r in results:
@@ -48,24 +35,39 @@ def test_platform_run_results_in_layer_order(platform_runs: dict[str, RunResult]
 
 
 @pytest.mark.requirement("FLOE-GOV-BLOCK")
-def test_failing_test_blocks_downstream_on_the_platform(platform_runs: dict[str, Any]) -> None:
-    ctx = _ctx(platform_runs["financial-risk"])
-    assert ctx.artifacts.governance.block_on_failure
-    before = _mart_snapshot(ctx)
-    with failing_data_test(PRODUCT, "stg_positions") as test_name, pytest.raises(RuntimeFailure) as err:
-        run_product(PRODUCT, platform=True)
-    message = str(err.value)
-    assert "ended FAILURE" in message and test_name in message, message
+def test_failing_test_blocks_downstream_on_the_platform(platform_runs: dict[str, Any], fault_runs: FaultRuns) -> None:
+    assert run_context(platform_runs["financial-risk"]).artifacts.governance.block_on_failure
+    message = fault_runs.failures["financial-risk"].message
+    assert "ended FAILURE" in message and fault_runs.failing_test in message, message
     assert "downstream of the failure" in message and "mart_risk_dashboard" in message, message
-    assert _mart_snapshot(ctx) == before  # the mart was not rebuilt from data that failed its test
+    mart = FAULT_MARTS["financial-risk"]
+    # the mart was not rebuilt from data that failed its test
+    assert fault_runs.snapshots_after_failure[mart] == fault_runs.snapshots_before[mart]
 
 
 @pytest.mark.requirement("15-FR-008")
-def test_broken_model_fails_clearly_then_rerun_succeeds_on_the_platform(platform_runs: dict[str, Any]) -> None:
-    before = _mart_snapshot(_ctx(platform_runs["financial-risk"]))
-    with broken_model(PRODUCT, "models/intermediate/int_portfolio_risk.sql"), pytest.raises(RuntimeFailure) as err:
-        run_product(PRODUCT, platform=True)
-    assert "int_portfolio_risk" in str(err.value) and "Traceback" not in str(err.value)
-    fixed = run_product(PRODUCT, platform=True)
-    assert fixed.success and fixed.marts[MART] > 0
-    assert _mart_snapshot(_ctx(fixed)) != before
+def test_broken_model_fails_clearly_on_the_platform(fault_runs: FaultRuns) -> None:
+    message = str(fault_runs.failures["customer-360"])
+    assert "int_customer_orders" in message and "Traceback" not in message, message
+    assert "mart_customer_360" in message  # named as not run, downstream of the failure
+    mart = FAULT_MARTS["customer-360"]
+    assert fault_runs.snapshots_after_failure[mart] == fault_runs.snapshots_before[mart]
+
+
+@pytest.mark.requirement("15-FR-008")
+def test_each_concurrent_failure_names_only_its_own_product(fault_runs: FaultRuns) -> None:
+    assert set(fault_runs.failures) == set(FAULT_MARTS)
+    assert fault_runs.failing_test not in str(fault_runs.failures["customer-360"])
+    assert "int_customer_orders" not in str(fault_runs.failures["financial-risk"])
+
+
+@pytest.mark.requirement("15-FR-008")
+@pytest.mark.parametrize("product", list(FAULT_MARTS))
+def test_rerun_after_the_fix_succeeds_with_a_new_snapshot(fault_runs: FaultRuns, product: str) -> None:
+    fixed = fault_runs.fixed[product]
+    mart = FAULT_MARTS[product]
+    assert fixed.success and fixed.marts[mart] > 0
+    from floe.runtime.iceberg import load_catalog
+
+    snapshot = load_catalog(run_context(fixed)).load_table(mart).current_snapshot().snapshot_id
+    assert snapshot != fault_runs.snapshots_before[mart]

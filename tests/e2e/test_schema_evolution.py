@@ -10,7 +10,6 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from tests.e2e.conftest import run_context
-from tests.e2e.test_catalog import catalog, ctx, namespace  # noqa: F401 - shared fixtures
 
 from floe.runtime.runner import RunResult
 

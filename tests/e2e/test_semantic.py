@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-
-from floe.plugins import HealthState, PluginType, get_registry
 from tests.conftest import PRODUCTS
 from tests.e2e.conftest import floe, service_state, wait_for
 from tests.semantic_cases import CASES, hand_written_sql, norm, query_body
+
+from floe.plugins import HealthState, PluginType, get_registry
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from tests.e2e.conftest import platform_status, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.restarts_platform]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-
 from tests.conftest import ROOT
 
 ADVISORIES = Path(os.environ.get("FLOE_ADVISORIES", ROOT / "security" / "advisories" / "PyPI" / "all.zip"))

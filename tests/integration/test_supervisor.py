@@ -64,7 +64,7 @@ def running(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_starts_in_order_and_restarts_a_killed_service(running) -> None:  # type: ignore[no-untyped-def]
-    home, sup = running
+    home, _sup = running
     _wait(lambda: all(s["state"] == "healthy" for s in _state(home)["services"].values())
           and len(_state(home)["services"]) == 2, 30, "both healthy")
     st = _state(home)["services"]

@@ -62,6 +62,28 @@ def test_compile_is_byte_identical(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+def test_recompile_rewrites_only_what_changed_and_keeps_run_state(demo_copy: Path, tmp_path: Path) -> None:
+    """An unchanged compile touches nothing (dbt's parse of it stays current); a changed one swaps the
+    compiler's files and keeps what runs left there (dbt target, logs, the DuckDB file)."""
+    import os
+
+    out = tmp_path / "out"
+    compile_pipeline(demo_copy / "customer-360", output_dir=out)
+    artifacts = out / "compiled_artifacts.json"
+    os.utime(artifacts, (1_000_000, 1_000_000))
+    (out / "dbt").mkdir()
+    (out / "dbt" / "manifest.json").write_text("{}")
+    (out / "customer_360.duckdb").write_bytes(b"db")
+    compile_pipeline(demo_copy / "customer-360", output_dir=out)
+    assert artifacts.stat().st_mtime == 1_000_000  # not rewritten
+    model = demo_copy / "customer-360" / "models" / "marts" / "mart_customer_360.sql"
+    model.write_text(model.read_text() + "\n-- changed\n")
+    compile_pipeline(demo_copy / "customer-360", output_dir=out)
+    assert artifacts.stat().st_mtime > 1_000_000
+    assert (out / "dbt" / "manifest.json").read_text() == "{}" and (out / "customer_360.duckdb").read_bytes() == b"db"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "out"]  # no temp or old folder left
+
+
 @pytest.mark.parametrize("product", PRODUCTS)
 @pytest.mark.parametrize("manifest", ["manifest.yaml", "manifest.embedded.yaml"])
 def test_golden_outputs(product: str, manifest: str, tmp_path: Path, update_golden: bool) -> None:

@@ -139,7 +139,7 @@ def test_bad_cron_and_timezone(tmp_path: Path) -> None:
 
 def test_unapproved_default_compute(tmp_path: Path) -> None:
     data = _manifest(approved={"compute": ["spark"]})
-    with pytest.raises(ConfigError, match="not in approved.compute"):
+    with pytest.raises(ConfigError, match=r"not in approved\.compute"):
         load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
 
 

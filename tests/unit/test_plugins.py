@@ -231,3 +231,35 @@ def test_rbac_generates_least_privilege_objects() -> None:
     objs = get_registry().create(PluginType.RBAC, "k8s", {"type": "k8s"}).generate("customer-360", ["customer_360"])  # type: ignore[attr-defined]
     assert [o["kind"] for o in objs] == ["ServiceAccount", "Role", "RoleBinding"]
     assert objs[1]["rules"][0]["verbs"] == ["get"]
+
+
+def test_rest_client_authenticates_once_and_names_refusals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one OAuth2 client-credentials exchange (health checks and bootstrap both use it)."""
+    import httpx
+
+    from floe.errors import AuthenticationError, ServiceUnavailableError
+    from floe.plugins.catalog.rest import rest_client
+
+    secret = "not-the-real-secret"
+    answers: list[httpx.Response | Exception] = [
+        httpx.Response(200, json={"access_token": "tok"}), httpx.Response(401), httpx.ConnectError("refused")]
+    seen: list[dict[str, Any]] = []
+
+    def post(url: str, *, data: dict[str, str], timeout: float) -> httpx.Response:
+        seen.append({"url": url, **data})
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(httpx, "post", post)
+    with rest_client("http://127.0.0.1:8181/", "cid", secret, base_path="v1/wh") as c:
+        assert str(c.base_url) == "http://127.0.0.1:8181/v1/wh/"
+        assert c.headers["Authorization"] == "Bearer tok"
+    assert seen[0]["url"] == "http://127.0.0.1:8181/v1/oauth/tokens" and seen[0]["grant_type"] == "client_credentials"
+    with pytest.raises(AuthenticationError) as refused:
+        rest_client("http://127.0.0.1:8181", "cid", secret)
+    assert "HTTP 401" in refused.value.message and secret not in str(refused.value)
+    with pytest.raises(ServiceUnavailableError) as down:
+        rest_client("http://127.0.0.1:8181", "cid", secret)
+    assert "ConnectError" in down.value.message

@@ -8,15 +8,16 @@ import stat
 from pathlib import Path
 
 import pytest
+from tests.conftest import ROOT
 
 from floe.compiler.stages import compile_pipeline
 from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
 from floe.config.principals import product_namespaces, product_secret_names, scope_to_product
+from floe.errors import ConfigError
 from floe.platform.bootstrap import grants_policy
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.services import seaweedfs_identities
-from tests.conftest import ROOT
 
 PRODUCTS = ["customer-360", "iot-telemetry", "financial-risk"]
 
@@ -45,6 +46,27 @@ def test_shared_principals_change_nothing(platform_manifest: PlatformManifest) -
     shared = platform_manifest.model_copy(update={"plugins": platform_manifest.plugins.model_copy(
         update={"catalog": platform_manifest.plugins.catalog.model_copy(update={"principals": "shared"})})})
     assert scope_to_product(shared, "customer-360") is shared
+
+
+def test_storage_keeps_the_platform_key_unless_it_says_product_principal(
+        platform_manifest: PlatformManifest) -> None:
+    plugins = platform_manifest.plugins
+    platform_key = platform_manifest.model_copy(update={"plugins": plugins.model_copy(
+        update={"storage": plugins.storage.model_copy(update={"credentials": "platform"})})})
+    scoped = scope_to_product(platform_key, "customer-360")
+    assert str(scoped.plugins.catalog.client_id) == "env:FLOE_PRODUCT_CUSTOMER_360_CLIENT_ID"
+    assert str(scoped.plugins.storage.access_key_id) == "env:FLOE_S3_ACCESS_KEY_ID"
+
+
+def test_product_principal_storage_without_per_product_catalog_is_refused(tmp_path: Path) -> None:
+    text = (ROOT / "demo" / "manifest.yaml").read_text().replace("principals: per-product", "principals: shared")
+    path = tmp_path / "manifest.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_model(path, PlatformManifest)
+    message = str(err.value)
+    assert "storage.credentials: product-principal" in message and "catalog.principals: per-product" in message
+    assert str(path) in message
 
 
 def test_compiled_artifacts_carry_only_the_products_references(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def manifest(tmp_path: Path) -> Path:
 
 
 def _dead_pid() -> int:
-    p = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
     p.wait()
     return p.pid
 

@@ -186,16 +186,19 @@ def _configured_names(manifest: Any, ptype: Any) -> set[str]:
 
 @app.command()
 def run(
-    product: Annotated[Path, typer.Argument(help="Product folder or its floe.yaml")],
+    products: Annotated[list[Path], typer.Argument(help="Product folders (or their floe.yaml)")],
     manifest: ManifestOpt = None,
     platform: Annotated[bool, typer.Option("--platform", help="Launch on the local platform's Dagster")] = False,
 ) -> None:
-    """Compile and run a data product (in-process on the embedded default)."""
-    from floe.runtime.runner import run_product
+    """Compile and run data products: in-process on the embedded default, one after the other; with
+    --platform, launched together on the platform's Dagster."""
+    from floe.runtime.runner import run_on_platform, run_product
 
-    result = run_product(product, manifest_path=manifest, platform=platform, console=_console())
-    if not result.success:
-        raise FloeError(result.message)
+    if platform:
+        run_on_platform(products, manifest_path=manifest, console=_console())
+        return
+    for product in products:
+        run_product(product, manifest_path=manifest, console=_console())
 
 
 @app.command()

@@ -394,8 +394,15 @@ def _source_hash(spec: Path, manifest: Path, project: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def write_outputs(files: dict[str, str], out_dir: Path) -> None:
-    """Write every output file or none: build in a sibling temp folder, then swap it in."""
+def write_outputs(files: dict[str, str], out_dir: Path) -> bool:
+    """Write every output file or none: build in a sibling temp folder, then swap it in.
+
+    Output identical to what is there already is not rewritten (its files keep their times, so what
+    was derived from them, like dbt's parsed manifest, stays current). What runs leave in the folder
+    (dbt's target, logs, the DuckDB file) survives a recompile. Returns whether anything changed.
+    """
+    if out_dir.is_dir() and all(_same_text(out_dir / rel, content) for rel, content in files.items()):
+        return False
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -415,4 +422,15 @@ def write_outputs(files: dict[str, str], out_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if old is not None:
+        for entry in old.iterdir():  # run state, not compiler output: carried over
+            if entry.name not in files:
+                entry.rename(out_dir / entry.name)
         shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
+def _same_text(path: Path, content: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == content
+    except (OSError, UnicodeDecodeError):
+        return False

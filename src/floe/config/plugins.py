@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from floe.config._base import FloeModel, SecretRef, Url
 
@@ -32,6 +32,10 @@ class DagsterConfig(FloeModel):
     url: Url | None = None
     """Dagster webserver of the platform; None means runs happen in-process."""
     default_schedule: str | None = None
+    max_concurrent_runs: Annotated[int, Field(ge=1, le=64)] | None = None
+    """Runs the platform's Dagster executes at once (queued beyond that). Unset: 2 on the local
+    platform (each run is a dbt build; about one per core is the useful ceiling), the chart's
+    ``dagster.maxConcurrentRuns`` on Kubernetes."""
 
 
 OrchestratorConfig = Annotated[DagsterConfig, Field(discriminator="type")]
@@ -96,6 +100,11 @@ class S3StorageConfig(FloeModel):
     path_style_access: bool = True
     access_key_id: SecretRef
     secret_access_key: SecretRef
+    credentials: Literal["platform", "product-principal"] = "platform"
+    """Whose key a product's runs use for objects: ``platform`` (the keys above), or
+    ``product-principal``: the product's own catalog principal, for stores where one identity serves
+    both the catalog and S3 (SeaweedFS). Needs ``catalog.principals: per-product``. With a catalog that
+    vends storage credentials (Polaris), keep ``platform`` and let the catalog scope them."""
 
 
 StorageConfig = Annotated[LocalStorageConfig | S3StorageConfig, Field(discriminator="type")]
@@ -244,3 +253,12 @@ class PluginsConfig(FloeModel):
     rbac: RbacConfig | None = None
     alert_channels: list[AlertChannelConfig] = Field(default_factory=list)
     identity: IdentityConfig | None = None
+
+    @model_validator(mode="after")
+    def _product_storage_needs_product_principals(self) -> PluginsConfig:
+        if (getattr(self.storage, "credentials", "platform") == "product-principal"
+                and getattr(self.catalog, "principals", "shared") != "per-product"):
+            raise ValueError("storage.credentials: product-principal needs catalog.principals: per-product "
+                             "(a product can only use its own principal's key when it has one); set both, "
+                             "or set storage.credentials: platform")
+        return self

@@ -8,11 +8,11 @@ from floe.errors import ConfigError
 
 
 def json_schema(which: str) -> dict[str, Any]:
+    from pydantic import BaseModel
+
     from floe.compiler.artifacts import CompiledArtifacts
     from floe.config.manifest import PlatformManifest
     from floe.config.spec import FloeSpec
-
-    from pydantic import BaseModel
 
     models: dict[str, type[BaseModel]] = {
         "manifest": PlatformManifest, "floe": FloeSpec, "artifacts": CompiledArtifacts}

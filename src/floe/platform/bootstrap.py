@@ -80,16 +80,15 @@ def run_bootstrap(manifest: Any, secrets: dict[str, str], products: Sequence[str
 
 
 def _catalog(manifest: Any, client_id: str, client_secret: str, step: str) -> Any:
-    """An httpx client for the Iceberg REST catalog, authenticated with OAuth2 client credentials."""
-    import httpx
+    """An authenticated client for the warehouse's part of the Iceberg REST API (``/v1/<warehouse>``)."""
+    from floe.plugins.catalog.rest import rest_client
 
-    uri = manifest.plugins.catalog.uri.rstrip("/")
-    token = httpx.post(f"{uri}/v1/oauth/tokens", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret})
-    if token.status_code != 200:
-        raise BootstrapError(step, f"token request answered {token.status_code}")
-    return httpx.Client(base_url=f"{uri}/v1/{manifest.plugins.catalog.warehouse}", timeout=10,
-                        headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    cat = manifest.plugins.catalog
+    try:
+        return rest_client(cat.uri, client_id, client_secret, token_path=cat.oauth2_token_path,
+                           base_path=f"v1/{cat.warehouse}")
+    except FloeError as exc:
+        raise BootstrapError(step, exc.message) from None
 
 
 def ensure_warehouse(manifest: Any, secrets: dict[str, str]) -> StepResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,6 @@ from typing import Any
 from floe.errors import FloeError
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
-from floe.platform.services import principals_of
 from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
 
 DEFAULT_MANIFEST = Path("demo/manifest.yaml")
@@ -36,16 +36,15 @@ def discover_products(manifest_path: Path, manifest: Any) -> list[Path]:
     return found
 
 
-def compile_products(manifest_path: Path, products: list[Path]) -> list[Path]:
-    """Compile each product for this manifest into its default output folder; the folders."""
+def compile_products(manifest_path: Path, products: list[Path]) -> dict[str, Path]:
+    """Compile each product for this manifest into its default output folder; product name -> folder."""
     from floe.compiler.stages import compile_pipeline, default_output_dir
 
     manifest = load_manifest(manifest_path)
-    dirs = []
+    dirs = {}
     for product in products:
         out = default_output_dir(product / "floe.yaml", manifest)
-        compile_pipeline(product, manifest_path, output_dir=out)
-        dirs.append(out)
+        dirs[compile_pipeline(product, manifest_path, output_dir=out).metadata.product_name] = out
     return dirs
 
 
@@ -90,7 +89,7 @@ def _start_supervisor(home: Home, manifest_path: Path, artifact_dirs: list[Path]
     for d in artifact_dirs:
         cmd += ["--product-dir", str(d)]
     log = (home.logs / "supervisor.log").open("ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,  # noqa: S603
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     log.close()
     return proc.pid
@@ -153,8 +152,11 @@ def up(manifest_path: Path, *, operation: str = "install", timeout: float | None
     try:
         if existing:
             _stop_supervisor(home, existing)
-        artifact_dirs = compile_products(manifest_path, discover_products(manifest_path, manifest))
-        products = principals_of(manifest, artifact_dirs)
+        from floe.config.principals import per_product
+
+        compiled = compile_products(manifest_path, discover_products(manifest_path, manifest))
+        artifact_dirs = list(compiled.values())
+        products = list(compiled) if per_product(manifest) else []
         secrets = ensure_secrets(home, products=products)
         parse_products(artifact_dirs)
         pid = _start_supervisor(home, manifest_path, artifact_dirs)
@@ -190,10 +192,8 @@ def down(timeout: float = 120) -> list[str]:
         child = s.get("pid")
         if child and _alive(child):
             leftovers.append(name)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     return [n for n, s in state["services"].items() if s.get("pid")] + leftovers
 
 
@@ -291,6 +291,7 @@ def bootstrap(manifest_path: Path) -> list[Any]:
     if supervisor_pid(home) is None:
         raise FloeError("the platform is not running", hint="`floe platform up` first")
     from floe.compiler.stages import default_output_dir
+    from floe.platform.services import principals_of
 
     manifest = load_manifest(manifest_path)
     dirs = [default_output_dir(p / "floe.yaml", manifest) for p in discover_products(manifest_path, manifest)]

@@ -111,7 +111,8 @@ def build_services(manifest: Any, home: Home, secrets: dict[str, str], products:
         query = p.telemetry_backend.query_url or "http://127.0.0.1:16686"
         services.append(_jaeger(home, _port(query, 16686)))
         services.append(_otel_collector(home, _port(p.telemetry_backend.endpoint, 4317)))
-    services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products)
+    services += _dagster(home, secrets, _port(p.orchestrator.url or "http://127.0.0.1:3000", 3000), products,
+                         p.orchestrator.max_concurrent_runs or 2)
     services.append(_registry(home, secrets, manifest.platform.registry_port))
     semantic = p.semantic_layer
     if semantic is not None and semantic.type == "metricflow" and semantic.api_url:
@@ -282,7 +283,8 @@ def _jaeger(home: Home, query_port: int) -> ServiceSpec:
 
     def prepare() -> None:
         if not jaeger_binary().exists():
-            raise FloeError(f"Jaeger {JAEGER_VERSION} is not built", hint="run `make setup` (services/jaeger/install.sh)")
+            raise FloeError(f"Jaeger {JAEGER_VERSION} is not built",
+                            hint="run `make setup` (services/jaeger/install.sh)")
         for sub in ("keys", "values"):
             (data / sub).mkdir(parents=True, exist_ok=True)
 
@@ -318,7 +320,8 @@ def _otel_collector(home: Home, grpc_port: int) -> ServiceSpec:
 
 
 # -- Dagster ----------------------------------------------------------------------------------------
-def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path]) -> list[ServiceSpec]:
+def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path],
+            max_concurrent_runs: int = 2) -> list[ServiceSpec]:
     dhome = home.data / "dagster"
     workspace = home.config / "dagster-workspace.yaml"
 
@@ -337,7 +340,9 @@ def _dagster(home: Home, secrets: dict[str, str], port: int, products: list[Path
             # take longer than Dagster's default start-up timeout
             "code_servers": {"local_startup_timeout": 300},
             "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
-                                "config": {"max_concurrent_runs": 1}},
+                                # the daemon looks at the queue every second (Dagster's default: 5)
+                                "config": {"max_concurrent_runs": max_concurrent_runs,
+                                           "dequeue_interval_seconds": 1}},
         }, sort_keys=False))
         write_workspace(workspace, products)
 

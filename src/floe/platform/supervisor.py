@@ -9,6 +9,7 @@ written atomically to ``$FLOE_HOME/run/state.json`` for `floe platform status`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -44,10 +45,8 @@ class Running:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 class Supervisor:
@@ -82,7 +81,7 @@ class Supervisor:
         log.write(f"\n=== floe supervisor: starting {r.spec.name} at {time.ctime()} ===\n".encode())
         log.flush()
         env = {**os.environ, **r.spec.env}
-        r.proc = subprocess.Popen(  # noqa: S603 - fixed argv built from our own service specs
+        r.proc = subprocess.Popen(
             r.spec.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             cwd=r.spec.cwd, start_new_session=True,
         )
@@ -96,17 +95,13 @@ class Supervisor:
         if proc is None or proc.poll() is not None:
             r.state = "stopped"
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=r.spec.stop_timeout)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(timeout=10)
         r.state, r.message = "stopped", "stopped"
 

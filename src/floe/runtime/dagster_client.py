@@ -44,6 +44,15 @@ class DagsterClient:
         data = self.query("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
         return {e["name"]: e["loadStatus"] for e in data["workspaceOrError"]["locationEntries"]}
 
+    def loaded_since(self, name: str) -> float:
+        """When the code location last loaded (epoch seconds); 0 when it is not loaded."""
+        data = self.query("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+                          "updatedTimestamp } } } }")
+        entry = next((e for e in data["workspaceOrError"]["locationEntries"] if e["name"] == name), None)
+        if entry is None or entry["loadStatus"] != "LOADED":
+            return 0.0
+        return float(entry["updatedTimestamp"])
+
     def reload_location(self, name: str) -> None:
         self.query("""mutation($n: String!) { reloadRepositoryLocation(repositoryLocationName: $n) {
             __typename ... on PythonError { message } } }""", {"n": name})

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.errors import FloeError, RuntimeFailure
+from floe.errors import FloeError, RunsFailed, RuntimeFailure
 
 
 @dataclass
@@ -34,19 +34,49 @@ def run_product(product: Path, *, manifest_path: Path | None = None, platform: b
                 console: Any = None) -> RunResult:
     start = time.monotonic()
     if platform:
-        return run_on_platform(product, manifest_path=manifest_path, console=console, started=start)
+        return run_on_platform([product], manifest_path=manifest_path, console=console)[0]
     artifacts_path = compile_for_run(product, manifest_path)
     return execute(artifacts_path, console=console, started=start)
 
 
-def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any = None,
-                    started: float) -> RunResult:
-    """Launch the product's job on the platform's Dagster through GraphQL and follow it to the end."""
+@dataclass
+class _Launched:
+    ctx: Any
+    client: Any
+    url: str
+    run_id: str
+    launched: float  # wall clock, to tell this run's dbt results from older ones
+    started: float  # monotonic, for the reported duration
+
+
+def run_on_platform(products: list[Path], *, manifest_path: Path | None,
+                    console: Any = None) -> list[RunResult]:
+    """Launch each product's job on the platform's Dagster through GraphQL, then follow them all to
+    the end (they run concurrently, up to the orchestrator's ``max_concurrent_runs``).
+
+    Every launched run is followed to its end even when another fails; then ``RunsFailed`` names
+    each failed product with dbt's failing nodes, and carries the results of those that succeeded.
+    """
+    runs = [_launch(product, manifest_path, console) for product in products]
+    results: dict[str, RunResult] = {}
+    failures: dict[str, RuntimeFailure] = {}
+    for run in runs:
+        name = run.ctx.artifacts.metadata.product_name
+        try:
+            results[name] = _follow(run, console)
+        except RuntimeFailure as exc:
+            failures[name] = exc
+    if failures:
+        raise RunsFailed(failures, results)
+    return list(results.values())
+
+
+def _launch(product: Path, manifest_path: Path | None, console: Any) -> _Launched:
     from floe.runtime.context import RunContext
     from floe.runtime.dagster import ensure_dbt_manifest
     from floe.runtime.dagster_client import DagsterClient
-    from floe.runtime.iceberg import row_counts
 
+    started = time.monotonic()
     artifacts_path = compile_for_run(product, manifest_path)
     ctx = RunContext.load(artifacts_path)
     _check_telemetry(ctx)
@@ -55,33 +85,45 @@ def run_on_platform(product: Path, *, manifest_path: Path | None, console: Any =
         raise FloeError("this manifest runs Dagster in-process (plugins.orchestrator.url is not set)",
                         hint="drop --platform, or use the platform manifest (demo/manifest.yaml)")
     name = ctx.artifacts.metadata.product_name
-    ensure_dbt_manifest(ctx)
+    dbt_manifest = ensure_dbt_manifest(ctx)
     client = DagsterClient(url)
-    client.reload_location(name)  # pick up what was just compiled
-    client.wait_loaded(name)
+    # The code location must have loaded what was just compiled: reload it unless it loaded after the
+    # artifacts and dbt's manifest last changed (an unchanged compile rewrites nothing).
+    changed = max(artifacts_path.stat().st_mtime, dbt_manifest.stat().st_mtime)
+    if client.loaded_since(name) < changed:
+        client.reload_location(name)
+        client.wait_loaded(name)
     launched = time.time()
     run_id = client.launch(name, f"{ctx.artifacts.identity.slug}_job")
     if console:
         console.print(f"[bold]{name}[/]: launched run {run_id} on {url}")
+    return _Launched(ctx, client, url, run_id, launched, started)
+
+
+def _follow(run: _Launched, console: Any) -> RunResult:
+    from floe.runtime.iceberg import row_counts
+
+    ctx, name = run.ctx, run.ctx.artifacts.metadata.product_name
 
     def progress(st: Any) -> None:
         if console:
             done = sum(1 for s in st.steps.values() if s == "SUCCESS")
-            console.print(f"  {st.status.lower()} ({done}/{max(len(st.steps), 1)} steps)")
+            console.print(f"  {name}: {st.status.lower()} ({done}/{max(len(st.steps), 1)} steps)")
 
-    final = client.wait(run_id, on_change=progress)
+    final = run.client.wait(run.run_id, on_change=progress)
     if final.status != "SUCCESS":
         # the run worker keeps dbt's run_results beside the artifacts (the same folder, locally)
-        detail = "\n".join(dbt_failures(ctx, since=launched) or client.failure_messages(run_id)[-3:]) or final.status
-        raise RuntimeFailure(f"{name}: run {run_id} ended {final.status}\n{detail}",
-                             hint=f"open {url}/runs/{run_id}")
+        detail = ("\n".join(dbt_failures(ctx, since=run.launched) or run.client.failure_messages(run.run_id)[-3:])
+                  or final.status)
+        raise RuntimeFailure(f"{name}: run {run.run_id} ended {final.status}\n{detail}",
+                             hint=f"open {run.url}/runs/{run.run_id}")
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
+    seconds = time.monotonic() - run.started
     if console:
-        console.print(f"[green]{name}[/]: run {run_id} succeeded in {time.monotonic() - started:.1f}s")
-    return RunResult(product=name, success=True, seconds=time.monotonic() - started, marts=counts,
-                     artifacts_path=artifacts_path)
+        console.print(f"[green]{name}[/]: run {run.run_id} succeeded in {seconds:.1f}s")
+    return RunResult(product=name, success=True, seconds=seconds, marts=counts, artifacts_path=ctx.artifacts_path)
 
 
 def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:

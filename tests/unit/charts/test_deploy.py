@@ -6,11 +6,11 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
+from tests.conftest import DEMO, PRODUCTS
 
 from floe.config import PlatformManifest, load_model
 from floe.errors import FloeError
 from floe.k8s.deploy import deploy, values_from_manifest
-from tests.conftest import DEMO, PRODUCTS
 
 
 def test_values_carry_products_and_warehouse() -> None:
@@ -18,6 +18,15 @@ def test_values_carry_products_and_warehouse() -> None:
     values = values_from_manifest(manifest, PRODUCTS)
     assert values["products"] == [{"name": p} for p in PRODUCTS]
     assert values["polaris"]["catalog"]["name"] == "floe-e2e"
+    assert "dagster" not in values  # the chart's own maxConcurrentRuns unless the manifest sets one
+
+
+def test_manifest_max_concurrent_runs_reaches_the_chart() -> None:
+    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    orchestrator = manifest.plugins.orchestrator.model_copy(update={"max_concurrent_runs": 3})
+    plugins = manifest.plugins.model_copy(update={"orchestrator": orchestrator})
+    manifest = manifest.model_copy(update={"plugins": plugins})
+    assert values_from_manifest(manifest, PRODUCTS)["dagster"] == {"maxConcurrentRuns": 3}
 
 
 def test_dry_run_renders_valid_objects_with_a_code_location_per_product(tmp_path: Path) -> None:

@@ -31,11 +31,41 @@ def _duckdb_attach(uri: str, warehouse: str, token_url: str, scope: str | None) 
     }
 
 
+def rest_client(uri: str, client_id: str, client_secret: str, *, token_path: str = "v1/oauth/tokens",  # noqa: S107 - a URL path
+                scope: str | None = None, timeout: float = 10, base_path: str = "") -> Any:
+    """An httpx client for an Iceberg REST catalog, authenticated with OAuth2 client credentials
+    (the bearer token in its headers). ``base_path`` is appended to ``uri`` (e.g. ``v1/<warehouse>``).
+
+    Raises ``AuthenticationError`` when the token request is refused and ``ServiceUnavailableError``
+    when the catalog cannot be reached; the secret never appears in either message.
+    """
+    import httpx
+
+    from floe.errors import AuthenticationError, ServiceUnavailableError
+
+    base = uri.rstrip("/")
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+    if scope:
+        form["scope"] = scope
+    try:
+        token = httpx.post(f"{base}/{token_path.lstrip('/')}", data=form, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailableError(f"catalog {base}: {type(exc).__name__}",
+                                      hint="is the catalog running? `floe platform status`") from None
+    if token.status_code != 200:
+        raise AuthenticationError(f"catalog {base}: the token request for client {client_id!r} answered "
+                                  f"HTTP {token.status_code}",
+                                  hint="check the catalog credentials the manifest references")
+    root = f"{base}/{base_path.strip('/')}" if base_path else base
+    return httpx.Client(base_url=root, timeout=timeout,
+                        headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
 def authenticated_check(uri: str, warehouse: str, client_id: Any, client_secret: Any, token_path: str,
                         timeout: float, scope: str | None = None) -> HealthStatus:
     import httpx
 
-    from floe.errors import ConfigError
+    from floe.errors import AuthenticationError, ConfigError, ServiceUnavailableError
     from floe.plugins.secrets.env import EnvSecretsPlugin
 
     secrets = EnvSecretsPlugin()
@@ -45,16 +75,13 @@ def authenticated_check(uri: str, warehouse: str, client_id: Any, client_secret:
     except ConfigError as exc:
         return HealthStatus(HealthState.UNHEALTHY, f"credentials unavailable: {exc.message}")
     base = uri.rstrip("/")
-    form = {"grant_type": "client_credentials", "client_id": cid, "client_secret": csecret}
-    if scope:
-        form["scope"] = scope
     try:
-        token = httpx.post(f"{base}/{token_path}", data=form, timeout=min(timeout, 4))
-        if token.status_code != 200:
-            return HealthStatus(HealthState.UNHEALTHY, f"authentication failed: HTTP {token.status_code}")
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        cfg = httpx.get(f"{base}/v1/config", params={"warehouse": warehouse}, headers=headers,
-                        timeout=min(timeout, 4))
+        with rest_client(uri, cid, csecret, token_path=token_path, scope=scope, timeout=min(timeout, 4)) as c:
+            cfg = c.get("/v1/config", params={"warehouse": warehouse})
+    except AuthenticationError as exc:
+        return HealthStatus(HealthState.UNHEALTHY, f"authentication failed: {exc.message}")
+    except ServiceUnavailableError as exc:
+        return HealthStatus(HealthState.UNHEALTHY, exc.message)
     except httpx.HTTPError as exc:
         return HealthStatus(HealthState.UNHEALTHY, f"{base}: {type(exc).__name__}")
     if cfg.status_code != 200:
