@@ -193,12 +193,14 @@ def run(
     """Compile and run data products: in-process on the embedded default, one after the other; with
     --platform, launched together on the platform's Dagster."""
     from floe.runtime.runner import run_on_platform, run_product
+    from floe.telemetry import telemetry_session
 
-    if platform:
-        run_on_platform(products, manifest_path=manifest, console=_console())
-        return
-    for product in products:
-        run_product(product, manifest_path=manifest, console=_console())
+    with telemetry_session():  # the compile step's spans, like `floe compile`'s
+        if platform:
+            run_on_platform(products, manifest_path=manifest, console=_console())
+            return
+        for product in products:
+            run_product(product, manifest_path=manifest, console=_console())
 
 
 @app.command()

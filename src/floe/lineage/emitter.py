@@ -88,7 +88,9 @@ class LineageEmitter:
         from openlineage.client.facet_v2 import parent_run, schema_dataset
 
         trace_id, span_id = _trace_ids()
-        facets: dict[str, Any] = {"floe_trace": FloeTraceRunFacet(trace_id=trace_id, span_id=span_id)}
+        # no facet rather than empty ids when no trace is recording (telemetry off or unreachable)
+        facets: dict[str, Any] = (
+            {"floe_trace": FloeTraceRunFacet(trace_id=trace_id, span_id=span_id)} if trace_id else {})
         if parent:
             facets["parent"] = parent_run.ParentRunFacet(
                 run=parent_run.Run(runId=parent[1]), job=parent_run.Job(namespace=self.namespace, name=parent[0]))
