@@ -41,7 +41,7 @@ def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> su
 
 
 def product_file(tmp_path: Path, artifact_json: bytes, label: str, **metadata: Any) -> Path:
-    """Real artifact_json artifacts made unique to this run (metadata only; still valid CompiledArtifacts)."""
+    """Real compiled artifacts made unique to this run (metadata only; still valid CompiledArtifacts)."""
     doc = json.loads(artifact_json)
     doc["metadata"].update({"description": f"e2e {RUN} {label}", **metadata})
     path = tmp_path / label / "compiled_artifacts.json"
@@ -115,7 +115,7 @@ def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tu
 
     info = json.loads(cli("inspect", f"{repo}:v1.0.0", "--public-key", str(pub), "--json").stdout)
     assert info["digest"] == pushed["digest"]
-    assert info["artifact_type"] == "application/vnd.floe.artifact_json-artifacts.v1+json"
+    assert info["artifact_type"] == "application/vnd.floe.compiled-artifacts.v1+json"
     assert info["size"] == len(source.read_bytes()) and info["signature"]["status"] == "valid"
     assert info["annotations"]["dev.floe.product"] == "customer-360"
 
@@ -124,7 +124,7 @@ def test_push_pull_inspect_round_trip_is_byte_identical(registry: str, creds: tu
         r = client.get(f"/v2/{repo}/manifests/v1.0.0", headers={"Accept": OCI_MANIFEST})
         assert r.headers["Docker-Content-Digest"] == pushed["digest"]
         manifest = r.json()
-        assert manifest["artifactType"] == "application/vnd.floe.artifact_json-artifacts.v1+json"
+        assert manifest["artifactType"] == "application/vnd.floe.compiled-artifacts.v1+json"
         assert manifest["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
         layer = client.get(f"/v2/{repo}/blobs/{manifest['layers'][0]['digest']}")
         assert layer.content == source.read_bytes()

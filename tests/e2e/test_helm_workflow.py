@@ -1,11 +1,14 @@
 """Release upgrade, history and recovery with Helm's semantics: on the local platform (`floe platform
-upgrade`, a real restart of every service) and on the floe-platform chart as `floe platform deploy`
-renders it for this manifest (15-FR-003)."""
+upgrade` and `recover`: nothing restarts when nothing changed, every service restarts when something
+did) and on the floe-platform chart as `floe platform deploy` renders it for this manifest (15-FR-003)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +19,90 @@ from tests.conftest import PRODUCTS, ROOT
 from tests.e2e.conftest import component, floe, platform_status, wait_for
 from tests.e2e.test_dagster import _loaded_locations
 
+from floe.platform.home import Home
+from floe.platform.release import ReleaseStore
+
 pytestmark = pytest.mark.e2e
 
 
-# -- the local platform: one upgrade, observed by several tests -----------------------------------------
+# -- the local platform: Helm's rules for upgrade, rollback and recovery ------------------------------------
+# In this order: an upgrade that changes nothing (no restart), a stuck release recovered by rolling back
+# to the same inputs (no restart either), then one real upgrade (a product changed: every service
+# restarts), observed by several tests.
+@pytest.mark.restarts_platform
+@pytest.mark.requirement("15-FR-003")
+def test_upgrade_with_nothing_changed_keeps_every_service_running(platform: dict[str, Any],
+                                                                 manifest_path: Path) -> None:
+    """Like `helm upgrade` with identical templates: a new revision, and no pod restarted."""
+    before = platform_status()
+    result = floe("platform", "upgrade", "-m", str(manifest_path))
+    after = platform_status()
+    assert after["release"]["revision"] == before["release"]["revision"] + 1
+    assert after["release"]["status"] == "deployed" and after["healthy"]
+    assert "nothing changed: services kept running" in result.stdout
+    assert {s["service"]: s["pid"] for s in after["services"]} == {s["service"]: s["pid"] for s in before["services"]}
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.restarts_platform
+@pytest.mark.requirement("15-FR-003")
+def test_stuck_release_detected_and_recovered(platform: dict[str, Any], manifest_path: Any) -> None:
+    store = ReleaseStore(Home.current())
+    before = platform_status()
+    deployed_before = before["release"]["revision"]
+    # an upgrade is in progress (owned by this live process): a second operation is refused
+    rev = store.begin("upgrade", manifest_path, timeout=600, description="simulated")
+    refused = floe("platform", "upgrade", check=False)
+    assert refused.returncode != 0
+    assert "in progress" in refused.stderr and "recover" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    # its owner dies: the release is stuck in pending-upgrade, and status says so
+    releases = store.path.read_text().replace(f'"owner_pid": {rev.owner_pid}', f'"owner_pid": {_dead_pid()}')
+    store.path.write_text(releases)
+    st = platform_status()
+    assert st["release"]["status"] == "pending-upgrade"
+    assert "gone" in st["release"]["stuck"]
+    human = floe("platform", "status").stdout
+    assert "stuck" in human and "floe platform recover" in human
+    # recover: the stuck revision fails, a rollback revision re-deploys the last deployed manifest; its
+    # inputs are what already runs, so (as with Helm) no service restarts
+    recovered = floe("platform", "recover")
+    assert "nothing changed: services kept running" in recovered.stdout
+    st = platform_status()
+    assert st["healthy"]
+    assert {s["service"]: s["pid"] for s in st["services"]} == {s["service"]: s["pid"] for s in before["services"]}
+    history = {h["revision"]: h for h in st["history"]}
+    assert history[rev.revision]["status"] == "failed"
+    assert st["release"]["status"] == "deployed" and st["release"]["revision"] > rev.revision
+    assert history[st["release"]["revision"]]["operation"] == "rollback"
+    assert deployed_before in history
+
+
+CHANGED_MODEL = ROOT / "demo" / "customer-360" / "models" / "marts" / "mart_customer_360.sql"
+
+
 @pytest.fixture(scope="module")
-def upgraded(platform: dict[str, Any], manifest_path: Path, platform_catalog: Any) -> dict[str, Any]:
+def upgraded(platform: dict[str, Any], manifest_path: Path, platform_catalog: Any) -> Iterator[dict[str, Any]]:
+    """One real upgrade: a data team changed a model, the platform applies it (every service restarts)."""
     catalog = platform_catalog
     ns = f"e2e_upgrade_{uuid.uuid4().hex[:8]}"
     catalog.create_namespace(ns)
     data = pa.table({"id": pa.array([1, 2, 3], pa.int64())})
     catalog.create_table(f"{ns}.marker", schema=data.schema).append(data)
     before = platform_status()
-    result = floe("platform", "upgrade", "-m", str(manifest_path))
+    original = CHANGED_MODEL.read_text()
+    CHANGED_MODEL.write_text(original + "\n-- changed by floe's e2e upgrade test\n")
+    try:
+        result = floe("platform", "upgrade", "-m", str(manifest_path))
+    finally:
+        CHANGED_MODEL.write_text(original)
     after = platform_status()
-    return {"before": before, "after": after, "stdout": result.stdout, "catalog": catalog, "ns": ns, "data": data}
+    yield {"before": before, "after": after, "stdout": result.stdout, "catalog": catalog, "ns": ns, "data": data}
 
 
 @pytest.mark.restarts_platform

@@ -85,3 +85,26 @@ def test_live_pending_is_not_recoverable(store: ReleaseStore, manifest: Path) ->
     store.begin("install", manifest, timeout=60)
     with pytest.raises(FloeError, match="not stuck"):
         store.fail_stuck()
+
+
+def test_fingerprint_changes_with_what_services_are_made_from(tmp_path: Path, manifest: Path) -> None:
+    """Upgrade/rollback restart services only when the manifest, a product's compiled output or the
+    generated secrets changed (Helm's rule: identical templates roll no pod)."""
+    from floe.platform.controller import fingerprint
+
+    home = Home(tmp_path / "home")
+    home.ensure()
+    product = tmp_path / "out"
+    product.mkdir()
+    for name in ("compiled_artifacts.json", "profiles.yml", "definitions.py"):
+        (product / name).write_text(name)
+    first = fingerprint(home, manifest, [product])
+    assert fingerprint(home, manifest, [product]) == first
+    (product / "compiled_artifacts.json").write_text("changed")
+    second = fingerprint(home, manifest, [product])
+    assert second != first
+    home.secrets_file.write_text("FLOE_PRODUCT_X_CLIENT_ID=new\n")
+    third = fingerprint(home, manifest, [product])
+    assert third != second
+    manifest.write_text("kind: Manifest\n# changed\n")
+    assert fingerprint(home, manifest, [product]) != third

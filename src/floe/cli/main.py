@@ -77,7 +77,7 @@ def _root(
 def _console() -> Any:
     from rich.console import Console
 
-    return Console()
+    return Console(soft_wrap=True)  # whole lines: output is grepped and piped
 
 
 @app.command()

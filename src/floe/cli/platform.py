@@ -18,7 +18,7 @@ DEFAULT = Path("demo/manifest.yaml")
 def _console() -> Any:
     from rich.console import Console
 
-    return Console()
+    return Console(soft_wrap=True)  # whole lines: output is grepped and piped
 
 
 def _progress(console: Any) -> Any:

@@ -149,24 +149,66 @@ def up(manifest_path: Path, *, operation: str = "install", timeout: float | None
                         f"{current.revision if current else '?'})",
                         hint="`floe platform status` to inspect, `floe platform upgrade` to apply changes")
     rev = store.begin(operation, manifest_path, timeout=timeout + 120)
+    outcome = f"{operation} complete"
     try:
-        if existing:
-            _stop_supervisor(home, existing)
         from floe.config.principals import per_product
 
         compiled = compile_products(manifest_path, discover_products(manifest_path, manifest))
         artifact_dirs = list(compiled.values())
         products = list(compiled) if per_product(manifest) else []
         secrets = ensure_secrets(home, products=products)
-        parse_products(artifact_dirs)
-        pid = _start_supervisor(home, manifest_path, artifact_dirs)
-        wait_until_healthy(home, pid, timeout, on_change)
+        applied = fingerprint(home, manifest_path, artifact_dirs)
+        if existing and _running(home, existing) == applied:
+            # Helm's rule: what did not change is not restarted (a rollback or upgrade to the same
+            # inputs only records the revision); bootstrap still verifies every step
+            outcome += " (nothing changed: services kept running)"
+        else:
+            if existing:
+                _stop_supervisor(home, existing)
+            parse_products(artifact_dirs)
+            pid = _start_supervisor(home, manifest_path, artifact_dirs)
+            wait_until_healthy(home, pid, timeout, on_change)
+            (home.run / APPLIED_FILE).write_text(json.dumps({"supervisor": pid, "fingerprint": applied}))
         steps = run_bootstrap(manifest, secrets, products)
     except BaseException as exc:
         store.finish(rev.revision, False, f"{operation} failed: {exc}".splitlines()[0][:300])
         raise
-    done = store.finish(rev.revision, True, f"{operation} complete")
+    done = store.finish(rev.revision, True, outcome)
     return done, steps
+
+
+APPLIED_FILE = "applied.json"
+
+
+def fingerprint(home: Home, manifest_path: Path, artifact_dirs: list[Path]) -> str:
+    """What the running services are made from: the manifest, each product's compiled output, the
+    generated secrets and this floe. Equal fingerprints mean a restart would change nothing."""
+    import hashlib
+
+    from floe._version import __version__
+
+    h = hashlib.sha256(f"{__version__}\0{sys.executable}\0{manifest_path.resolve()}\0".encode())
+    h.update(manifest_path.read_bytes())
+    for d in artifact_dirs:
+        h.update(f"\0{d}\0".encode())
+        for name in ("compiled_artifacts.json", "profiles.yml", "definitions.py"):
+            h.update((d / name).read_bytes())
+    h.update(home.secrets_file.read_bytes() if home.secrets_file.exists() else b"")
+    return h.hexdigest()
+
+
+def _running(home: Home, supervisor: int) -> str | None:
+    """The fingerprint the running supervisor was started with, when all of its services are healthy."""
+    try:
+        applied = json.loads((home.run / APPLIED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    state = read_state(home)
+    if applied.get("supervisor") != supervisor or not state:
+        return None
+    if not all(s["state"] == "healthy" for s in state["services"].values()):
+        return None
+    return str(applied.get("fingerprint"))
 
 
 def _stop_supervisor(home: Home, pid: int, timeout: float = 120) -> None:
