@@ -124,9 +124,13 @@ class ResolvedGovernance(FloeModel):
 class Violation(FloeModel):
     rule: str
     model: str
+    """The offending object: a model name, or ``path:line`` for a finding in a file."""
     severity: Literal["error", "warning"]
     message: str
     fix: str
+    file: str | None = None
+    """For findings in a file: its path relative to the product folder (POSIX separators)."""
+    line: Annotated[int, Field(ge=1)] | None = None
 
 
 class EnforcementResult(FloeModel):

@@ -253,7 +253,8 @@ def _enforce(s: _State) -> None:
     from floe.governance import enforce
 
     assert s.spec and s.manifest and s.project and s.governance
-    s.enforcement = enforce(s.spec.metadata.name, s.models, s.project, s.governance, s.manifest.governance)
+    s.enforcement = enforce(s.spec.metadata.name, s.models, s.project, s.governance, s.manifest.governance,
+                            spec_file=s.spec_path)
 
 
 # -- COMPILE ---------------------------------------------------------------------------------------

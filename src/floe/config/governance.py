@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from floe.config._base import FloeModel
+
+
+def _regex(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.MULTILINE)
+    except re.error as exc:
+        raise ValueError(f"{what} is not a valid regular expression: {exc}") from exc
 
 
 class EnforcementLevel(str, Enum):
@@ -34,13 +42,8 @@ class NamingConfig(FloeModel):
     @field_validator("custom_patterns")
     @classmethod
     def _compile(cls, patterns: list[str]) -> list[str]:
-        import re
-
         for p in patterns:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise ValueError(f"custom pattern {p!r} is not a valid regular expression: {exc}") from exc
+            _regex(p, f"custom pattern {p!r}")
         return patterns
 
 
@@ -51,9 +54,33 @@ class QualityGates(FloeModel):
     block_on_failure: bool = True
 
 
+class SecretPattern(FloeModel):
+    """A platform-specific secret shape (an internal token format, say); findings are E699."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
+    """A Python regular expression (``^`` and ``$`` match at each line); its first group, if any, is the
+    value. It runs over every scanned file, so keep it simple: no nested repetition."""
+    severity: Literal["error", "warning"] = "error"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compile(cls, pattern: str) -> str:
+        if _regex(pattern, "the pattern").search(""):
+            raise ValueError("the pattern matches the empty string, so it would flag every line; "
+                             "make it require at least one character")
+        return pattern
+
+
 class SecretScanning(FloeModel):
+    """Compile-time scan of the product's dbt project for committed secrets (floe.governance.secrets)."""
+
     enabled: bool = True
-    exclude_patterns: list[str] = Field(default_factory=list)
+    exclude_patterns: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
+    """Globs relative to the product folder (``*`` also crosses ``/``); a folder's glob excludes all of it."""
+    custom_patterns: list[SecretPattern] = Field(default_factory=list)
+    severity: Literal["error", "warning"] = "error"
+    """``warning`` records findings without ever failing a compile, at any enforcement level."""
 
 
 class RequireTags(FloeModel):

@@ -1,7 +1,7 @@
-"""Policy enforcement over the product's models.
+"""Policy enforcement over the product's models and files.
 
 ``off`` records the level and checks nothing; ``warn`` records violations; ``strict`` raises
-``PolicyEnforcementError`` listing every violation with its model, rule and fix.
+``PolicyEnforcementError`` listing every violation with its model (or file and line), rule and fix.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from floe.compiler.artifacts import EnforcementResult, ResolvedGovernance, ResolvedModel, Violation
 from floe.compiler.dbt_project import DbtModel, DbtProject
@@ -19,6 +20,7 @@ from floe.config.governance import (
     RequireMeta,
     RequireTags,
     RequireTests,
+    SecretScanning,
 )
 from floe.errors import PolicyEnforcementError
 
@@ -56,7 +58,26 @@ def enforce(
     project: DbtProject,
     resolved: ResolvedGovernance,
     config: GovernanceConfig,
+    *,
+    spec_file: Path | None = None,
 ) -> EnforcementResult:
+    """Check the product against the platform's policy.
+
+    Args:
+        product: the product's name (for the error message).
+        models: the resolved models, in dependency order.
+        project: the product's dbt project (its files are scanned for secrets).
+        resolved: the merged governance settings.
+        config: the manifest's governance section.
+        spec_file: the product's floe.yaml; its folder is the product folder that secret findings
+            and ``exclude_patterns`` are relative to (default: the dbt project folder).
+
+    Returns:
+        Every violation found, with counts; ``passed`` when none is an error.
+
+    Raises:
+        PolicyEnforcementError: the level is strict and an error-severity violation was found.
+    """
     level = resolved.policy_enforcement_level
     if level is EnforcementLevel.OFF:
         return EnforcementResult(enforcement_level=level, passed=True, error_count=0, warning_count=0,
@@ -76,6 +97,9 @@ def enforce(
     if config.custom_rules:
         checked.append("custom")
         violations += _custom(project, models, config)
+    if config.secret_scanning.enabled:
+        checked.append("secret_scanning")
+        violations += _secrets(project, config.secret_scanning, level, spec_file)
     errors = sum(v.severity == "error" for v in violations)
     result = EnforcementResult(
         enforcement_level=level, passed=errors == 0, error_count=errors,
@@ -145,3 +169,33 @@ def _custom(project: DbtProject, models: Sequence[ResolvedModel], config: Govern
                     yield Violation(rule="custom.require_tests_of_type", model=m.name, severity="error",
                                     message=f"missing tests of type {missing}",
                                     fix=f"add {missing} tests to {m.name} in schema.yml")
+
+
+_MOVE_TO_A_REFERENCE = (
+    "move the value to a secret reference (env:NAME in manifest.yaml, resolved at run time by the secrets plugin; "
+    "in dbt, {{{{ env_var('NAME') }}}}) and rotate it; if it is not a secret, add {file!r} to "
+    "governance.secret_scanning.exclude_patterns"
+)
+
+
+def _secrets(project: DbtProject, config: SecretScanning, level: EnforcementLevel,
+             spec_file: Path | None) -> Iterable[Violation]:
+    """Secret findings as violations: errors only at strict level and ``severity: error``."""
+    from floe.governance.secrets import MAX_FINDINGS_PER_FILE, Severity, scan_product
+
+    product = spec_file.parent if spec_file is not None else project.root
+    result = scan_product(product, project.root, extra_files=[spec_file] if spec_file is not None else [],
+                          exclude_patterns=config.exclude_patterns, custom_patterns=config.custom_patterns)
+
+    def severity(found: Severity) -> Severity:
+        strict = level is EnforcementLevel.STRICT and config.severity == "error" and found == "error"
+        return "error" if strict else "warning"
+
+    for f in result.findings:
+        yield Violation(rule=f"secret_scanning.{f.code}", model=f"{f.file}:{f.line}", severity=severity(f.severity),
+                        message=f"possible {f.what} ({f.masked})", fix=_MOVE_TO_A_REFERENCE.format(file=f.file),
+                        file=f.file, line=f.line)
+    for file in result.overflowing:
+        yield Violation(rule="secret_scanning", model=file, severity=severity("error"),
+                        message=f"more possible secrets than the {MAX_FINDINGS_PER_FILE} listed; the scan of this "
+                                "file stopped there", fix=_MOVE_TO_A_REFERENCE.format(file=file), file=file)
