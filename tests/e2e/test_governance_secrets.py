@@ -48,12 +48,12 @@ def test_warn_compiles_and_reports_file_line_code_and_fix(demo_copy: Path) -> No
     line = _inject(demo_copy)
     product = demo_copy / "customer-360"
     r = floe("compile", str(product), "-m", str(ROOT / "demo" / "manifest.yaml"))
-    assert "governance warn (0 errors, 1 warnings)" in r.stdout, r.stdout
-    assert f"warning {MODEL}:{line}: [secret_scanning.E601] possible AWS access key id (AKIA…)" in r.stdout
+    assert "governance warn (1 errors, 0 warnings)" in r.stdout, r.stdout
+    assert f"error {MODEL}:{line}: [secret_scanning.E601] possible AWS access key id (AKIA…)" in r.stdout
     assert FIX in r.stdout and f"add '{MODEL}' to governance.secret_scanning.exclude_patterns" in r.stdout
     artifacts = next(p for p in _outputs(product) if p.name == "compiled_artifacts.json")
     [v] = json.loads(artifacts.read_text())["enforcement_result"]["violations"]
-    assert (v["rule"], v["file"], v["line"], v["severity"]) == ("secret_scanning.E601", MODEL, line, "warning")
+    assert (v["rule"], v["file"], v["line"], v["severity"]) == ("secret_scanning.E601", MODEL, line, "error")
     for text in (r.stdout, r.stderr, artifacts.read_text()):
         assert AWS_KEY not in text and AWS_KEY[4:] not in text
 

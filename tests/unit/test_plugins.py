@@ -240,7 +240,7 @@ def test_rest_client_authenticates_once_and_names_refusals(monkeypatch: pytest.M
     from floe.errors import AuthenticationError, ServiceUnavailableError
     from floe.plugins.catalog.rest import rest_client
 
-    secret = "not-the-real-secret"
+    secret = "not-the-real-secret"  # pragma: allowlist secret
     answers: list[httpx.Response | Exception] = [
         httpx.Response(200, json={"access_token": "tok"}), httpx.Response(401), httpx.ConnectError("refused")]
     seen: list[dict[str, Any]] = []

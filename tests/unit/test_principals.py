@@ -52,7 +52,7 @@ def test_storage_keeps_the_platform_key_unless_it_says_product_principal(
         platform_manifest: PlatformManifest) -> None:
     plugins = platform_manifest.plugins
     platform_key = platform_manifest.model_copy(update={"plugins": plugins.model_copy(
-        update={"storage": plugins.storage.model_copy(update={"credentials": "platform"})})})
+        update={"storage": plugins.storage.model_copy(update={"access": "platform"})})})
     scoped = scope_to_product(platform_key, "customer-360")
     assert str(scoped.plugins.catalog.client_id) == "env:FLOE_PRODUCT_CUSTOMER_360_CLIENT_ID"
     assert str(scoped.plugins.storage.access_key_id) == "env:FLOE_S3_ACCESS_KEY_ID"
@@ -65,7 +65,7 @@ def test_product_principal_storage_without_per_product_catalog_is_refused(tmp_pa
     with pytest.raises(ConfigError) as err:
         load_model(path, PlatformManifest)
     message = str(err.value)
-    assert "storage.credentials: product-principal" in message and "catalog.principals: per-product" in message
+    assert "storage.access: product-principal" in message and "catalog.principals: per-product" in message
     assert str(path) in message
 
 

@@ -81,9 +81,9 @@ def test_each_rule_reports_file_line_code_and_fix(demo_copy: Path, code: str) ->
     er = compile_pipeline(_product(demo_copy)).enforcement_result
     [v] = _secret_violations(er)
     assert (v.rule, v.file, v.line, v.model) == (f"secret_scanning.{code}", MODEL, line, f"{MODEL}:{line}")
-    assert v.severity == "warning"  # demo/manifest.yaml is warn
+    assert v.severity == "error"  # recorded as an error; demo/manifest.yaml is warn, so the compile goes on
     assert "env:NAME" in v.fix and "secrets plugin" in v.fix and "exclude_patterns" in v.fix and MODEL in v.fix
-    assert "secret_scanning" in er.policy_types_checked and er.passed
+    assert "secret_scanning" in er.policy_types_checked and not er.passed
 
 
 @pytest.mark.parametrize(("line", "code"), [
@@ -227,8 +227,9 @@ def test_enforcement_levels(demo_copy: Path, level: str) -> None:
     if level == "off":
         assert er.violations == [] and er.policy_types_checked == []
     else:
-        assert [(v.rule, v.severity) for v in _secret_violations(er)] == [("secret_scanning.E601", "warning")]
-        assert er.passed and "secret_scanning" in er.policy_types_checked
+        # warn: compiled, the finding recorded as an error (as a missing description is), so gates see it
+        assert [(v.rule, v.severity) for v in _secret_violations(er)] == [("secret_scanning.E601", "error")]
+        assert not er.passed and "secret_scanning" in er.policy_types_checked
 
 
 def test_disabled_scanning_checks_nothing(demo_copy: Path) -> None:

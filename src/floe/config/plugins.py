@@ -100,7 +100,7 @@ class S3StorageConfig(FloeModel):
     path_style_access: bool = True
     access_key_id: SecretRef
     secret_access_key: SecretRef
-    credentials: Literal["platform", "product-principal"] = "platform"
+    access: Literal["platform", "product-principal"] = "platform"
     """Whose key a product's runs use for objects: ``platform`` (the keys above), or
     ``product-principal``: the product's own catalog principal, for stores where one identity serves
     both the catalog and S3 (SeaweedFS). Needs ``catalog.principals: per-product``. With a catalog that
@@ -256,9 +256,9 @@ class PluginsConfig(FloeModel):
 
     @model_validator(mode="after")
     def _product_storage_needs_product_principals(self) -> PluginsConfig:
-        if (getattr(self.storage, "credentials", "platform") == "product-principal"
+        if (getattr(self.storage, "access", "platform") == "product-principal"
                 and getattr(self.catalog, "principals", "shared") != "per-product"):
-            raise ValueError("storage.credentials: product-principal needs catalog.principals: per-product "
+            raise ValueError("storage.access: product-principal needs catalog.principals: per-product "
                              "(a product can only use its own principal's key when it has one); set both, "
-                             "or set storage.credentials: platform")
+                             "or set storage.access: platform")
         return self

@@ -1,7 +1,7 @@
 """Per-product principals: on a shared platform each data product runs as itself.
 
 With ``plugins.catalog.principals: per-product`` the compiler gives every product its own catalog
-credentials (and, with ``storage.credentials: product-principal``, its own access key), as references to
+credentials (and, with ``storage.access: product-principal``, its own access key), as references to
 ``FLOE_PRODUCT_<PRODUCT>_CLIENT_ID`` / ``..._CLIENT_SECRET``. The platform creates one principal per
 product with grants limited to the product's two namespaces, ``<slug>_raw`` and ``<slug>``, so one
 product can neither read nor write another's tables.
@@ -42,14 +42,14 @@ def per_product(manifest: Any) -> bool:
 
 def scope_to_product(manifest: Any, product: str) -> Any:
     """The manifest as ``product`` sees it: catalog credentials are the product's own, and so are the
-    S3 keys when storage says ``credentials: product-principal``."""
+    S3 keys when storage says ``access: product-principal``."""
     if not per_product(manifest):
         return manifest
     key_id, secret = (SecretRef(source="env", name=n) for n in product_secret_names(product))
     plugins = manifest.plugins
     update: dict[str, Any] = {
         "catalog": plugins.catalog.model_copy(update={"client_id": key_id, "client_secret": secret})}
-    if getattr(plugins.storage, "credentials", "platform") == "product-principal":
+    if getattr(plugins.storage, "access", "platform") == "product-principal":
         update["storage"] = plugins.storage.model_copy(
             update={"access_key_id": key_id, "secret_access_key": secret})
     return manifest.model_copy(update={"plugins": plugins.model_copy(update=update)})

@@ -180,7 +180,8 @@ _MOVE_TO_A_REFERENCE = (
 
 def _secrets(project: DbtProject, config: SecretScanning, level: EnforcementLevel,
              spec_file: Path | None) -> Iterable[Violation]:
-    """Secret findings as violations: errors only at strict level and ``severity: error``."""
+    """Secret findings as violations: errors (like every other policy's findings; only strict level
+    stops the compile on them) unless ``severity: warning`` or the pattern's own severity says so."""
     from floe.governance.secrets import MAX_FINDINGS_PER_FILE, Severity, scan_product
 
     product = spec_file.parent if spec_file is not None else project.root
@@ -188,8 +189,7 @@ def _secrets(project: DbtProject, config: SecretScanning, level: EnforcementLeve
                           exclude_patterns=config.exclude_patterns, custom_patterns=config.custom_patterns)
 
     def severity(found: Severity) -> Severity:
-        strict = level is EnforcementLevel.STRICT and config.severity == "error" and found == "error"
-        return "error" if strict else "warning"
+        return "error" if config.severity == "error" and found == "error" else "warning"
 
     for f in result.findings:
         yield Violation(rule=f"secret_scanning.{f.code}", model=f"{f.file}:{f.line}", severity=severity(f.severity),
