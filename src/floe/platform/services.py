@@ -151,6 +151,12 @@ def _postgres(home: Home, secrets: dict[str, str]) -> ServiceSpec:
         user = "postgres" if os.geteuid() == 0 else None
         if not (PG_BIN / "postgres").exists():
             raise FloeError("PostgreSQL 15 is not installed", hint="run `make setup` (Debian postgresql-15)")
+        link = home.data / "postgres"
+        if data != link and data.exists() and not link.is_symlink():
+            # left by an earlier $FLOE_HOME at this path, deleted since together with the password the
+            # cluster was made with: nothing can log in to it any more, so it is started afresh
+            shutil.rmtree(data)
+            shutil.rmtree(sock, ignore_errors=True)
         if not (data / "PG_VERSION").exists():
             data.mkdir(parents=True, exist_ok=True)
             sock.mkdir(parents=True, exist_ok=True)
@@ -167,8 +173,8 @@ def _postgres(home: Home, secrets: dict[str, str]) -> ServiceSpec:
                 cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--", *cmd]
             subprocess.run(cmd, check=True, capture_output=True)
             pwfile.unlink()
-        if not (home.data / "postgres").exists() and data != home.data / "postgres":
-            (home.data / "postgres").symlink_to(data)
+        if not link.is_symlink() and data != link:
+            link.symlink_to(data)
 
     return ServiceSpec(
         name="postgres",
