@@ -81,7 +81,10 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
                 yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
             observer.publish()
 
-    job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug))
+    # One step (the dbt build) per run: executing it in the run worker itself saves a second Python
+    # process that would import Dagster, dagster-dbt and these definitions all over again.
+    job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug),
+                              executor_def=dg.in_process_executor)
     schedules = []
     if artifacts.schedule is not None:
         schedules.append(dg.ScheduleDefinition(

@@ -57,7 +57,14 @@ def run_on_platform(products: list[Path], *, manifest_path: Path | None,
     Every launched run is followed to its end even when another fails; then ``RunsFailed`` names
     each failed product with dbt's failing nodes, and carries the results of those that succeeded.
     """
-    runs = [_launch(product, manifest_path, console) for product in products]
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Compiling and parsing stay on this thread (dbt is not thread-safe); the code location reload
+    # and the launch (waits on Dagster) overlap with preparing the next product.
+    with ThreadPoolExecutor(max_workers=max(len(products), 1)) as pool:
+        pending = [pool.submit(_reload_and_launch, _prepare(product, manifest_path), console)
+                   for product in products]
+        runs = [p.result() for p in pending]
     results: dict[str, RunResult] = {}
     failures: dict[str, RuntimeFailure] = {}
     for run in runs:
@@ -71,10 +78,17 @@ def run_on_platform(products: list[Path], *, manifest_path: Path | None,
     return list(results.values())
 
 
-def _launch(product: Path, manifest_path: Path | None, console: Any) -> _Launched:
+@dataclass
+class _Prepared:
+    ctx: Any
+    url: str
+    changed: float  # when the artifacts or dbt's manifest last changed
+    started: float
+
+
+def _prepare(product: Path, manifest_path: Path | None) -> _Prepared:
     from floe.runtime.context import RunContext
     from floe.runtime.dagster import ensure_dbt_manifest
-    from floe.runtime.dagster_client import DagsterClient
 
     started = time.monotonic()
     artifacts_path = compile_for_run(product, manifest_path)
@@ -84,20 +98,26 @@ def _launch(product: Path, manifest_path: Path | None, console: Any) -> _Launche
     if not url:
         raise FloeError("this manifest runs Dagster in-process (plugins.orchestrator.url is not set)",
                         hint="drop --platform, or use the platform manifest (demo/manifest.yaml)")
-    name = ctx.artifacts.metadata.product_name
     dbt_manifest = ensure_dbt_manifest(ctx)
+    return _Prepared(ctx, url, max(artifacts_path.stat().st_mtime, dbt_manifest.stat().st_mtime), started)
+
+
+def _reload_and_launch(prepared: _Prepared, console: Any) -> _Launched:
+    from floe.runtime.dagster_client import DagsterClient
+
+    ctx, url = prepared.ctx, prepared.url
+    name = ctx.artifacts.metadata.product_name
     client = DagsterClient(url)
     # The code location must have loaded what was just compiled: reload it unless it loaded after the
     # artifacts and dbt's manifest last changed (an unchanged compile rewrites nothing).
-    changed = max(artifacts_path.stat().st_mtime, dbt_manifest.stat().st_mtime)
-    if client.loaded_since(name) < changed:
+    if client.loaded_since(name) < prepared.changed:
         client.reload_location(name)
         client.wait_loaded(name)
     launched = time.time()
     run_id = client.launch(name, f"{ctx.artifacts.identity.slug}_job")
     if console:
         console.print(f"[bold]{name}[/]: launched run {run_id} on {url}")
-    return _Launched(ctx, client, url, run_id, launched, started)
+    return _Launched(ctx, client, url, run_id, launched, prepared.started)
 
 
 def _follow(run: _Launched, console: Any) -> RunResult:
