@@ -76,9 +76,10 @@ def test_start_brings_telemetry_back_and_traces_flow_again(telemetry_down: None,
     assert r.returncode == 0 and UNAVAILABLE not in r.stderr
 
 
-@pytest.mark.requirement("15-FR-015")
-def test_catalog_outage_is_named_while_compile_still_works(platform: dict[str, Any], manifest_path: Path,
-                                                           secrets: dict[str, str], tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def catalog_down(platform: dict[str, Any], manifest_path: Path, secrets: dict[str, str]) -> Iterator[set[str]]:
+    """SeaweedFS (S3 and the Iceberg REST catalog) stopped; started again afterwards. Yields the bucket
+    names before the outage."""
     from floe.platform.bootstrap import s3_client
     from floe.platform.controller import load_manifest
 
@@ -86,14 +87,31 @@ def test_catalog_outage_is_named_while_compile_still_works(platform: dict[str, A
     before = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     floe("platform", "stop", "seaweedfs")
     try:
-        assert floe("compile", str(DEMO / "financial-risk"), "-o", str(tmp_path / "out"), check=False).returncode == 0
-        r = subprocess.run([sys.executable, "-m", "floe.cli.main", "plugins", "check", "-m", str(manifest_path)],
-                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
-                           env={**os.environ, **secrets, "COLUMNS": "200"})
-        assert r.returncode == 1, r.stdout
-        unhealthy = [line for line in r.stdout.splitlines() if "unhealthy" in line]
-        assert any("iceberg-rest" in line for line in unhealthy), r.stdout
-        assert "Traceback" not in r.stdout + r.stderr
+        yield before
     finally:
         _start(["seaweedfs"])
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == before
+
+
+@pytest.mark.requirement("15-FR-015")
+def test_catalog_outage_is_named_while_compile_still_works(catalog_down: set[str], manifest_path: Path,
+                                                           secrets: dict[str, str], tmp_path: Path) -> None:
+    assert floe("compile", str(DEMO / "financial-risk"), "-o", str(tmp_path / "out"), check=False).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "floe.cli.main", "plugins", "check", "-m", str(manifest_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+                       env={**os.environ, **secrets, "COLUMNS": "200"})
+    assert r.returncode == 1, r.stdout
+    unhealthy = [line for line in r.stdout.splitlines() if "unhealthy" in line]
+    assert any("iceberg-rest" in line for line in unhealthy), r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+@pytest.mark.requirement("15-FR-008")
+def test_platform_run_during_a_catalog_outage_fails_loudly(catalog_down: set[str]) -> None:
+    """No silent success without Iceberg data: the run fails, and the error names what was unreachable."""
+    r = _cli("run", str(DEMO / "iot-telemetry"), "--platform")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert "ended FAILURE" in out and "succeeded" not in out, out
+    assert "127.0.0.1:8181" in out or "8181" in out, out  # the catalog endpoint, by address
+    assert "Traceback" not in out
