@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import PRODUCTS
 from tests.dbt_faults import broken_model, failing_data_test
+from tests.math_cases import ALL_CASES, MathCase, check_run
 
 from floe.errors import RuntimeFailure
 from floe.runtime.context import RunContext
@@ -51,6 +52,14 @@ def test_every_layer_lands_in_iceberg_with_rows(runs: dict[str, RunResult], prod
     counts = row_counts(ctx, tables)
     assert all(n > 0 for n in counts.values()), counts
     assert result.marts and all(n > 0 for n in result.marts.values())
+
+
+@pytest.mark.requirement("15-FR-008")
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.id)
+def test_mart_numbers_match_the_seeds(runs: dict[str, RunResult], case: MathCase) -> None:
+    """The gold figures, recomputed by hand from the seed CSVs the run loaded (tests/math_cases.py)."""
+    problems = check_run(case, _ctx(runs[case.product]))
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("product", PRODUCTS)
