@@ -155,9 +155,13 @@ class ConflictError(ServiceError):
 
 
 class RuntimeFailure(FloeError):
-    """A data product run failed (dbt, orchestrator)."""
+    """A data product run failed (dbt, orchestrator); ``run_id`` is the orchestrator's run, when one ran."""
 
     exit_code = 9
+
+    def __init__(self, message: str, *, hint: str | None = None, run_id: str | None = None) -> None:
+        self.run_id = run_id
+        super().__init__(message, hint=hint)
 
 
 class RunsFailed(RuntimeFailure):

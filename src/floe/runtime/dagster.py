@@ -68,10 +68,15 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
 
     @dbt_assets(manifest=manifest, name=f"{slug}_dbt", dagster_dbt_translator=Translator())
     def product_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Any:
+        from floe.runtime.alerts import alert_on_failure
         from floe.runtime.observe import model_run_observer
 
         vars_arg = ctx.dbt_vars_arg()
-        with model_run_observer(ctx) as observer:
+        # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
+        # observer has recorded the failed run's spans and lineage.
+        with (alert_on_failure(ctx, run_id=context.run.run_id, log=context.log) as alert,
+              model_run_observer(ctx) as observer):
+            alert.observer = observer
             if block:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
                 yield from observer.watch(dbt.cli(["build", *vars_arg], context=context))

@@ -8,8 +8,10 @@ carries the trace id (``floe_trace`` facet) so lineage leads to the trace.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,54 @@ def run_results(ctx: RunContext) -> list[dict[str, Any]]:
     return list(json.loads(path.read_text())["results"])
 
 
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class FailedNode:
+    node: str
+    """dbt's unique id without the resource type: ``customer_360.int_customer_orders``."""
+    kind: str
+    """model, test, seed, snapshot ..."""
+    status: str
+    message: str
+
+    @property
+    def name(self) -> str:
+        return self.node.split(".")[1] if "." in self.node else self.node
+
+
+@dataclass(frozen=True)
+class DbtFailures:
+    """What failed in a dbt invocation, from its run_results: the failing nodes with dbt's message,
+    and the models ``dbt build`` left out downstream of them."""
+
+    failed: list[FailedNode] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [f"  {f.node} ({f.status}): {f.message}" for f in self.failed]
+        if lines and self.not_run:  # dbt build skips what lies downstream of a failure (block_on_failure)
+            lines.append(f"  not run, downstream of the failure: {', '.join(self.not_run)}")
+        return lines
+
+
+def failed_dbt_nodes(ctx: RunContext, *, since: float = 0.0) -> DbtFailures:
+    """The failing nodes of the run_results the run kept, if written after ``since`` (a Unix time)."""
+    from floe.runtime.dagster import dbt_target_path
+
+    path = dbt_target_path(ctx) / "run_results.json"
+    if not path.exists() or path.stat().st_mtime < since:
+        return DbtFailures()
+    results = run_results(ctx)
+    failed = [FailedNode(r["unique_id"].split(".", 1)[-1], r["unique_id"].split(".", 1)[0], r["status"],
+                         (r.get("message") or "").strip()[:500])
+              for r in results if r["status"] in _FAILED]
+    not_run = sorted(r["unique_id"].split(".")[-1] for r in results
+                     if r["status"] == "skipped" and r["unique_id"].startswith("model."))
+    return DbtFailures(failed, not_run)
+
+
 def _ns(t: datetime | str | None) -> int | None:
     if t is None:
         return None
@@ -40,6 +90,7 @@ class ModelRunObserver:
         self.tracer = tracer
         self.lineage = lineage
         self.run_id = run_id
+        self.trace_id: str | None = None
         self.exported: list[Any] = []
         self._kept = False
         self._catalog: Any = None
@@ -88,10 +139,15 @@ class ModelRunObserver:
         self.record_nodes()
 
     def record_nodes(self) -> None:
-        """One span and one START + COMPLETE/FAIL lineage pair per dbt model and seed, from run_results."""
+        """One span and one START + COMPLETE/FAIL/ABORT lineage pair per dbt model and seed, from the
+        run_results this run kept (none when dbt failed before writing them: an older run's results
+        must not be reported as this run's). A model dbt skipped, downstream of a failure, is ABORTed,
+        and its span is not an error: the failure is the node it depends on."""
         from opentelemetry import trace
         from opentelemetry.trace import Status, StatusCode
 
+        if not self._kept:
+            return
         for r in run_results(self.ctx):
             kind, _, rest = r["unique_id"].partition(".")
             name = rest.split(".")[-1]
@@ -101,21 +157,23 @@ class ModelRunObserver:
             start = _ns((timing.get("compile") or timing.get("execute") or {}).get("started_at"))
             end = _ns((timing.get("execute") or {}).get("completed_at"))
             ok = r["status"] in {"success", "pass"}
+            state = "COMPLETE" if ok else "ABORT" if r["status"] == "skipped" else "FAIL"
             span = self.tracer.start_span(f"dbt.{kind} {name}", start_time=start, attributes={
                 "floe.product": self.ctx.artifacts.metadata.product_name, "dbt.unique_id": r["unique_id"],
                 "dbt.status": r["status"], "floe.table": ".".join(self.tables[name]),
             })
-            if not ok:
+            if state == "FAIL":
                 span.set_status(Status(StatusCode.ERROR, (r.get("message") or "")[:500]))
             with trace.use_span(span, end_on_exit=False):
                 model_run = new_run_id()
                 inputs = [self._ref(d) for d in self.depends.get(name, [])]
-                outputs = [self._ref(name, self._columns(name))]
+                # what a failed model left in the catalog is an older table, not this run's output
+                outputs = [self._ref(name, self._columns(name) if ok else None)]
                 started = (timing.get("compile") or timing.get("execute") or {}).get("started_at")
                 completed = (timing.get("execute") or {}).get("completed_at")
                 self.lineage.emit("START", name, model_run, inputs=inputs, outputs=outputs,
                                   event_time=_iso(started), parent=(self.job, self.run_id))
-                self.lineage.emit("COMPLETE" if ok else "FAIL", name, model_run, inputs=inputs, outputs=outputs,
+                self.lineage.emit(state, name, model_run, inputs=inputs, outputs=outputs,
                                   event_time=_iso(completed), parent=(self.job, self.run_id))
             span.end(end_time=end)
 
@@ -154,24 +212,32 @@ def model_run_observer(ctx: RunContext) -> Iterator[ModelRunObserver]:
     lineage = LineageEmitter(ctx.lineage_transport() if obs.lineage_enabled else None, obs.lineage_namespace)
     run_id = new_run_id()
     name = ctx.artifacts.metadata.product_name
-    with tracer.start_as_current_span(f"floe.run {name}", attributes={
-        "floe.product": name, "floe.product_version": ctx.artifacts.metadata.product_version,
-        "floe.model_count": len(ctx.artifacts.transforms.models),
-    }) as span:
-        observer = ModelRunObserver(ctx, tracer, lineage, run_id)
-        job = observer.job
-        raw = [observer._ref(s) for s in ctx.artifacts.transforms.seeds]
-        marts = [observer._ref(m.name) for m in ctx.artifacts.transforms.models if m.tier == "gold"]
-        lineage.emit("START", job, run_id, inputs=raw, outputs=marts)
-        try:
-            yield observer
-        except BaseException as exc:
-            observer.record_nodes()
-            span.set_status(Status(StatusCode.ERROR, str(exc)[:500]))
-            lineage.emit("FAIL", job, run_id, inputs=raw, outputs=marts)
-            raise
-        else:
-            lineage.emit("COMPLETE", job, run_id, inputs=raw, outputs=marts)
-        finally:
-            span.set_attribute("floe.trace_id", f"{span.get_span_context().trace_id:032x}")
-    flush()
+    try:
+        with tracer.start_as_current_span(f"floe.run {name}", attributes={
+            "floe.product": name, "floe.product_version": ctx.artifacts.metadata.product_version,
+            "floe.model_count": len(ctx.artifacts.transforms.models),
+        }) as span:
+            observer = ModelRunObserver(ctx, tracer, lineage, run_id)
+            if span.get_span_context().is_valid:
+                observer.trace_id = f"{span.get_span_context().trace_id:032x}"
+            job = observer.job
+            raw = [observer._ref(s) for s in ctx.artifacts.transforms.seeds]
+            marts = [observer._ref(m.name) for m in ctx.artifacts.transforms.models if m.tier == "gold"]
+            lineage.emit("START", job, run_id, inputs=raw, outputs=marts)
+            try:
+                yield observer
+            except BaseException as exc:
+                try:
+                    observer.record_nodes()
+                except Exception as problem:  # never in place of the run's own error
+                    print(f"floe: the failed run's model spans and lineage were not recorded "
+                          f"({type(problem).__name__}: {problem})", file=sys.stderr)
+                span.set_status(Status(StatusCode.ERROR, str(exc)[:500]))
+                lineage.emit("FAIL", job, run_id, inputs=raw, outputs=marts)
+                raise
+            else:
+                lineage.emit("COMPLETE", job, run_id, inputs=raw, outputs=marts)
+            finally:
+                span.set_attribute("floe.trace_id", f"{span.get_span_context().trace_id:032x}")
+    finally:  # a failed run's spans matter most: export them before the run worker exits
+        flush()

@@ -136,7 +136,7 @@ def _follow(run: _Launched, console: Any) -> RunResult:
         detail = ("\n".join(dbt_failures(ctx, since=run.launched) or run.client.failure_messages(run.run_id)[-3:])
                   or final.status)
         raise RuntimeFailure(f"{name}: run {run.run_id} ended {final.status}\n{detail}",
-                             hint=f"open {run.url}/runs/{run.run_id}")
+                             hint=f"open {run.url}/runs/{run.run_id}", run_id=run.run_id)
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
@@ -169,7 +169,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
-        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result),
+        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result), run_id=result.run_id,
                              hint=f"fix the model, or the data its failing test names, and rerun; full log: {log_path}")
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
@@ -197,22 +197,9 @@ def _check_telemetry(ctx: Any) -> None:
 def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
     """The failing dbt nodes with dbt's own message, and the models left out downstream of them, from
     the run_results the run kept (if written after ``since``, a Unix time)."""
-    from floe.runtime.dagster import dbt_target_path
-    from floe.runtime.observe import run_results
+    from floe.runtime.observe import failed_dbt_nodes
 
-    path = dbt_target_path(ctx) / "run_results.json"
-    if not path.exists() or path.stat().st_mtime < since:
-        return []
-    results = run_results(ctx)
-    lines = [
-        f"  {r['unique_id'].split('.', 1)[-1]} ({r['status']}): {(r.get('message') or '').strip()[:500]}"
-        for r in results if r["status"] in {"error", "fail", "runtime error"}
-    ]
-    skipped = sorted(r["unique_id"].split(".")[-1] for r in results
-                     if r["status"] == "skipped" and r["unique_id"].startswith("model."))
-    if lines and skipped:  # dbt build skips what lies downstream of a failure (block_on_failure)
-        lines.append(f"  not run, downstream of the failure: {', '.join(skipped)}")
-    return lines
+    return failed_dbt_nodes(ctx, since=since).lines()
 
 
 def _failure_summary(ctx: Any, result: Any) -> str:
