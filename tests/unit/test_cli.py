@@ -83,3 +83,17 @@ def test_unreachable_telemetry_never_breaks_compile(tmp_path: Path) -> None:
                        capture_output=True, text=True, cwd=ROOT, env=env, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("telemetry unavailable") == 1
+
+
+def test_a_step_error_reads_as_dbt_said_it_without_traceback() -> None:
+    """A platform run that failed before dbt wrote results (the catalog unreachable) is reported with
+    dbt's own error: the endpoint it could not reach, no dagster-dbt boilerplate, no Python traceback."""
+    from floe.runtime.runner import readable_step_error
+
+    message = ("iot_telemetry_dbt: dagster_dbt.errors.DagsterDbtCliRuntimeError: The dbt CLI process with command\n\n"
+               "`dbt build`\n\nfailed with exit code `2`.\n\nErrors parsed from dbt logs:\n\nEncountered an error:\n"
+               "Could not get token from http://127.0.0.1:8181/v1/oauth/tokens: Could not connect to server\n\n"
+               "Traceback (most recent call last):\n  File \"connections.py\", line 110\n")
+    assert readable_step_error(message) == ("iot_telemetry_dbt: Encountered an error:\nCould not get token from "
+                                            "http://127.0.0.1:8181/v1/oauth/tokens: Could not connect to server")
+    assert readable_step_error("step: plain failure") == "step: plain failure"

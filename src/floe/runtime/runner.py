@@ -133,7 +133,8 @@ def _follow(run: _Launched, console: Any) -> RunResult:
     final = run.client.wait(run.run_id, on_change=progress)
     if final.status != "SUCCESS":
         # the run worker keeps dbt's run_results beside the artifacts (the same folder, locally)
-        detail = ("\n".join(dbt_failures(ctx, since=run.launched) or run.client.failure_messages(run.run_id)[-3:])
+        detail = ("\n".join(dbt_failures(ctx, since=run.launched)
+                            or [readable_step_error(m) for m in run.client.failure_messages(run.run_id)[-3:]])
                   or final.status)
         raise RuntimeFailure(f"{name}: run {run.run_id} ended {final.status}\n{detail}",
                              hint=f"open {run.url}/runs/{run.run_id}", run_id=run.run_id)
@@ -144,6 +145,16 @@ def _follow(run: _Launched, console: Any) -> RunResult:
     if console:
         console.print(f"[green]{name}[/]: run {run.run_id} succeeded in {seconds:.1f}s")
     return RunResult(product=name, success=True, seconds=seconds, marts=counts, artifacts_path=ctx.artifacts_path)
+
+
+def readable_step_error(message: str) -> str:
+    """Dagster's step failure as a data engineer wants it: dbt's own error (what failed, which endpoint),
+    without dagster-dbt's boilerplate or the Python traceback dbt appends (it is in the run's log)."""
+    text = message.split("Traceback (most recent call last)", 1)[0]
+    if "Errors parsed from dbt logs:" in text:
+        step = text.split(":", 1)[0] if text.split(":", 1)[0].isidentifier() else ""
+        text = (f"{step}: " if step else "") + text.split("Errors parsed from dbt logs:", 1)[1].strip()
+    return "\n".join(line for line in text.strip().splitlines() if line.strip())
 
 
 def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:
