@@ -88,16 +88,6 @@ def test_add_partition_field(catalog: Any, namespace: str) -> None:
     assert table.scan(row_filter="day = 'tue'").to_arrow().num_rows == 1
 
 
-@pytest.mark.requirement("FLOE-GOV-RETENTION")
-def test_governance_properties_on_new_tables(ctx: RunContext, catalog: Any, namespace: str) -> None:
-    data = pa.table({"id": pa.array([1], pa.int64())})
-    table = catalog.create_table(f"{namespace}.governed", schema=data.schema, properties=ctx.table_properties())
-    props = catalog.load_table(f"{namespace}.governed").properties
-    assert props["history.expire.max-snapshot-age-ms"] == str(24 * 3_600_000)
-    assert props["history.expire.min-snapshots-to-keep"] == "3"
-    assert table is not None
-
-
 @pytest.mark.requirement("15-FR-015")
 def test_wrong_or_missing_token_is_rejected_without_stack_trace(platform: dict[str, Any]) -> None:
     bad = httpx.get(f"{CATALOG}/v1/floe-e2e/namespaces", headers={"Authorization": "Bearer not-a-token"},

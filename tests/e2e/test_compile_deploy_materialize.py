@@ -45,32 +45,37 @@ def test_artifacts_round_trip_and_recompile_is_byte_identical(compiled: dict[str
     assert (tmp_path / product / "compiled_artifacts.json").read_text() == text
 
 
+def _run(run_id: str) -> dict[str, Any]:
+    data = graphql("""query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status pipelineName
+        stepStats { stepKey status } assetMaterializations { assetKey { path } } } } }""", {"id": run_id})
+    assert data["runOrError"]["__typename"] == "Run", data
+    return dict(data["runOrError"])
+
+
 @pytest.mark.requirement("15-FR-007")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_launched_run_recorded_in_dagster_with_every_model_step(platform_runs: dict[str, RunResult],
                                                                 product: str) -> None:
-    slug = product.replace("-", "_")
-    data = graphql("""query($job: String!) { runsOrError(filter: {pipelineName: $job}, limit: 5) {
-        ... on Runs { results { runId status pipelineName } } } }""", {"job": f"{slug}_job"})
-    runs = data["runsOrError"]["results"]
-    assert runs and runs[0]["status"] == "SUCCESS", runs
+    """This session's run (by its id), not just the latest one: the product's job, every step successful."""
+    result = platform_runs[product]
+    assert result.run_id is not None
+    run = _run(result.run_id)
+    assert run["status"] == "SUCCESS" and run["pipelineName"] == f"{product.replace('-', '_')}_job"
+    assert run["stepStats"] and {s["status"] for s in run["stepStats"]} == {"SUCCESS"}, run["stepStats"]
 
 
 @pytest.mark.requirement("15-FR-007")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_every_model_asset_materialized_by_the_run(platform_runs: dict[str, RunResult],
                                                    product: str) -> None:
-
+    """Each compiled model was materialized by this session's run (a materialization left by an earlier
+    session in Dagster's storage does not count)."""
     result = platform_runs[product]
+    assert result.run_id is not None
     a = run_context(result).artifacts
-    data = graphql("""{ assetNodes { assetKey { path } repository { location { name } }
-        assetMaterializations(limit: 1) { runId timestamp } } }""")
-    mine = {tuple(n["assetKey"]["path"]): n for n in data["assetNodes"]
-            if n["repository"]["location"]["name"] == product}
-    for m in a.transforms.models:
-        node = mine.get((a.identity.slug, m.name))
-        assert node is not None, f"no asset {m.name} in location {product}"
-        assert node["assetMaterializations"], f"{product}.{m.name} was never materialized"
+    materialized = {tuple(m["assetKey"]["path"]) for m in _run(result.run_id)["assetMaterializations"]}
+    missing = [m.name for m in a.transforms.models if (a.identity.slug, m.name) not in materialized]
+    assert not missing, f"{product}: not materialized by run {result.run_id}: {missing}"
 
 
 @pytest.mark.requirement("15-FR-001")

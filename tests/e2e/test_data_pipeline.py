@@ -42,9 +42,18 @@ def test_every_layer_in_the_catalog_with_rows(platform_runs: dict[str, RunResult
 
 
 @pytest.mark.requirement("15-FR-001")
-def test_warehouse_is_the_compiled_one(platform_runs: dict[str, RunResult]) -> None:
-    ctx = _ctx(platform_runs["customer-360"])
-    assert ctx.catalog_properties()["warehouse"] == "floe-e2e"
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_marts_live_in_the_manifests_warehouse(platform_runs: dict[str, RunResult], manifest_path: Any,
+                                               product: str) -> None:
+    """The warehouse the platform team declared is the one the run wrote to: read back through it."""
+    from floe.platform.controller import load_manifest
+
+    ctx = _ctx(platform_runs[product])
+    warehouse = load_manifest(manifest_path).plugins.catalog.warehouse
+    assert ctx.catalog_properties()["warehouse"] == warehouse
+    ns = ctx.artifacts.identity.namespace
+    served = {f"{ns}.{t[-1]}" for t in load_catalog(ctx).list_tables(ns)}
+    assert set(platform_runs[product].marts) <= served, (warehouse, served)
 
 
 @pytest.mark.requirement("FLOE-ISOLATION")

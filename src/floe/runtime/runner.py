@@ -19,6 +19,7 @@ class RunResult:
     seconds: float = 0.0
     marts: dict[str, int] = field(default_factory=dict)
     artifacts_path: Path | None = None
+    run_id: str | None = None  # the Dagster run's id
 
 
 def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
@@ -144,7 +145,8 @@ def _follow(run: _Launched, console: Any) -> RunResult:
     seconds = time.monotonic() - run.started
     if console:
         console.print(f"[green]{name}[/]: run {run.run_id} succeeded in {seconds:.1f}s")
-    return RunResult(product=name, success=True, seconds=seconds, marts=counts, artifacts_path=ctx.artifacts_path)
+    return RunResult(product=name, success=True, seconds=seconds, marts=counts, artifacts_path=ctx.artifacts_path,
+                     run_id=run.run_id)
 
 
 def readable_step_error(message: str) -> str:
