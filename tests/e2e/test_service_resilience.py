@@ -60,3 +60,16 @@ def test_postgres_rows_survive_kill(platform: dict[str, Any], secrets: dict[str,
             return conn.execute("select 1 from floe_e2e_marker where id = %s", (marker,)).fetchone() is not None
 
     assert wait_for(row, timeout=60, what="the row after PostgreSQL restarted")
+
+
+@pytest.mark.requirement("FLOE-PLAT-RESTART")
+def test_dagster_daemon_comes_back_with_run_history(platform_runs: dict[str, Any]) -> None:
+    """A killed daemon (scheduler, sensors, run queue) is restarted; its heartbeats are back (that is its
+    health probe) and the runs of this session are still in Dagster's PostgreSQL storage."""
+    from tests.e2e.conftest import graphql
+
+    _kill_and_wait("dagster-daemon")
+    for result in platform_runs.values():
+        run = graphql("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
+                      {"id": result.run_id})["runOrError"]
+        assert run == {"__typename": "Run", "status": "SUCCESS"}, (result.product, run)
