@@ -178,8 +178,92 @@ Usage: include "floe.secretValue" (dict "ctx" . "key" "postgres-password" "value
 {{- printf "http://%s:5000" (include "floe.componentName" (list . "marquez")) -}}
 {{- end -}}
 
+{{- define "floe.dagster.url" -}}
+{{- printf "http://%s:%d" (include "floe.componentName" (list . "dagster-webserver")) (int .Values.dagster.webserver.service.port) -}}
+{{- end -}}
+
 {{- define "floe.catalog.baseLocation" -}}
 {{- .Values.polaris.catalog.baseLocation | default (printf "s3://%s/%s" .Values.storage.bucket .Values.polaris.catalog.name) -}}
+{{- end -}}
+
+{{/* ---------- platform manifest ----------
+manifest.yaml for `floe compile` in this cluster (ConfigMap <fullname>-floe-manifest): the endpoint
+plugins point at this release's Services, credentials are env: references to variables
+floe.runtimeEnv gives the Dagster pods. .Values.manifest.plugins is laid over the generated plugins,
+slot by slot: same (or no) `type` merges its keys, another `type` replaces the slot. */}}
+{{- define "floe.manifest" -}}
+{{- $m := .Values.manifest -}}
+{{- $plugins := dict -}}
+{{- $_ := set $plugins "orchestrator" (dict "type" "dagster" "url" (include "floe.dagster.url" .) "max_concurrent_runs" (int .Values.dagster.maxConcurrentRuns)) -}}
+{{- if .Values.polaris.enabled -}}
+{{- $_ := set $plugins "catalog" (dict "type" "polaris" "uri" (printf "%s/api/catalog" (include "floe.polaris.url" .)) "warehouse" .Values.polaris.catalog.name "client_id" "env:FLOE_POLARIS_ROOT_CLIENT_ID" "client_secret" "env:FLOE_POLARIS_ROOT_CLIENT_SECRET" "principals" "per-product") -}}
+{{- else if not (dig "plugins" "catalog" "" $m) -}}
+{{- fail "polaris.enabled=false needs manifest.plugins.catalog (the Iceberg catalog the products' runs write to, e.g. {type: iceberg-rest, uri: ..., warehouse: ..., client_id: env:NAME, client_secret: env:NAME} with NAME from manifest.secretEnv); set it or enable polaris" -}}
+{{- end -}}
+{{- $_ := set $plugins "storage" (dict "type" "s3" "endpoint" (include "floe.s3.endpoint" .) "bucket" .Values.storage.bucket "region" .Values.storage.region "path_style_access" .Values.storage.pathStyleAccess "access_key_id" "env:FLOE_S3_ACCESS_KEY_ID" "secret_access_key" "env:FLOE_S3_SECRET_ACCESS_KEY") -}}
+{{- if .Values.otel.enabled -}}
+{{- $telemetry := dict "type" "otlp" "endpoint" (include "floe.otel.grpcEndpoint" .) "protocol" "grpc" -}}
+{{- if .Values.jaeger.enabled -}}
+{{- $_ := set $telemetry "type" "jaeger" -}}
+{{- $_ := set $telemetry "query_url" (printf "http://%s:16686" (include "floe.componentName" (list . "jaeger-query"))) -}}
+{{- end -}}
+{{- $_ := set $plugins "telemetry_backend" $telemetry -}}
+{{- end -}}
+{{- if .Values.marquez.enabled -}}
+{{- $_ := set $plugins "lineage_backend" (dict "type" "marquez" "url" (include "floe.marquez.url" .)) -}}
+{{- end -}}
+{{- if .Values.cube.enabled -}}
+{{- $_ := set $plugins "semantic_layer" (dict "type" "cube" "api_url" (printf "http://%s:4000/cubejs-api/v1" (include "floe.componentName" (list . "cube-api")))) -}}
+{{- end -}}
+{{- $_ := set $plugins "rbac" (dict "type" "k8s" "namespace" .Release.Namespace) -}}
+{{- range $slot, $cfg := $m.plugins -}}
+{{- $generated := get $plugins $slot -}}
+{{- if and (kindIs "map" $cfg) (kindIs "map" $generated) (eq (get $cfg "type" | default $generated.type) $generated.type) -}}
+{{- $_ := set $plugins $slot (mergeOverwrite (deepCopy $generated) $cfg) -}}
+{{- else -}}
+{{- $_ := set $plugins $slot $cfg -}}
+{{- end -}}
+{{- end -}}
+apiVersion: floe.dev/v1
+kind: Manifest
+metadata:
+  name: {{ $m.metadata.name | default (include "floe.fullname" .) }}
+  version: {{ $m.metadata.version | quote }}
+  owner: {{ $m.metadata.owner | quote }}
+  {{- with $m.metadata.description }}
+  description: {{ . | quote }}
+  {{- end }}
+plugins:
+  {{- toYaml $plugins | nindent 2 }}
+{{- with $m.approved }}
+approved:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $m.governance }}
+governance:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $m.artifacts }}
+artifacts:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "floe.manifestConfigMap" -}}
+{{- .Values.manifest.existingConfigMap | default (include "floe.componentName" (list . "floe-manifest")) -}}
+{{- end -}}
+
+{{/* Products the Dagster pods compile at start, space-separated: every product without a `module`,
+and every dagster.codeLocations entry naming a `product`. */}}
+{{- define "floe.compiledProducts" -}}
+{{- $names := list -}}
+{{- range .Values.products -}}
+{{- if not .module -}}{{- $names = append $names .name -}}{{- end -}}
+{{- end -}}
+{{- range .Values.dagster.codeLocations -}}
+{{- if and .product (not .module) -}}{{- $names = append $names .product -}}{{- end -}}
+{{- end -}}
+{{- $names | uniq | join " " -}}
 {{- end -}}
 
 {{/* ---------- products ----------
@@ -243,7 +327,9 @@ With a module: python_module. Otherwise the product's compiled definitions.py un
 {{- end -}}
 
 {{/* Environment of every floe runtime container (Dagster webserver/daemon and the runs they
-launch): service endpoints plus credentials, the latter only as secretKeyRef. */}}
+launch). Endpoints are not here: runs read them from the compiled artifacts (floe.manifest). What is
+here: Dagster's own database settings, and the credentials the manifest references as env:NAME,
+only as secretKeyRef. */}}
 {{- define "floe.runtimeEnv" -}}
 - name: DAGSTER_HOME
   value: /opt/dagster/dagster_home
@@ -256,41 +342,24 @@ launch): service endpoints plus credentials, the latter only as secretKeyRef. */
 - name: DAGSTER_PG_USERNAME
   value: {{ .Values.postgresql.username | quote }}
 {{ include "floe.secretEnv" (list . "DAGSTER_PG_PASSWORD" "postgres-password") }}
-- name: FLOE_S3_ENDPOINT
-  value: {{ include "floe.s3.endpoint" . | quote }}
-- name: FLOE_S3_REGION
-  value: {{ .Values.storage.region | quote }}
-- name: FLOE_S3_BUCKET
-  value: {{ .Values.storage.bucket | quote }}
-{{ include "floe.secretEnv" (list . "AWS_ACCESS_KEY_ID" "s3-access-key") }}
-{{ include "floe.secretEnv" (list . "AWS_SECRET_ACCESS_KEY" "s3-secret-key") }}
-- name: AWS_REGION
-  value: {{ .Values.storage.region | quote }}
+{{ include "floe.secretEnv" (list . "FLOE_S3_ACCESS_KEY_ID" "s3-access-key") }}
+{{ include "floe.secretEnv" (list . "FLOE_S3_SECRET_ACCESS_KEY" "s3-secret-key") }}
 {{- if .Values.polaris.enabled }}
-- name: FLOE_POLARIS_URI
-  value: {{ printf "%s/api/catalog" (include "floe.polaris.url" .) | quote }}
-- name: FLOE_POLARIS_WAREHOUSE
-  value: {{ .Values.polaris.catalog.name | quote }}
+{{- /* catalog.principals: per-product: each product's artifacts reference its own principal */}}
 {{- range .Values.products }}
 {{- $slug := include "floe.envSlug" .name }}
-{{ include "floe.secretEnv" (list $ (printf "POLARIS_%s_CLIENT_ID" $slug) (include "floe.productClientIdKey" .name)) }}
-{{ include "floe.secretEnv" (list $ (printf "POLARIS_%s_CLIENT_SECRET" $slug) (include "floe.productClientSecretKey" .name)) }}
+{{ include "floe.secretEnv" (list $ (printf "FLOE_PRODUCT_%s_CLIENT_ID" $slug) (include "floe.productClientIdKey" .name)) }}
+{{ include "floe.secretEnv" (list $ (printf "FLOE_PRODUCT_%s_CLIENT_SECRET" $slug) (include "floe.productClientSecretKey" .name)) }}
 {{- end }}
+{{- end }}
+{{- range $name, $key := .Values.manifest.secretEnv }}
+{{ include "floe.secretEnv" (list $ $name $key) }}
 {{- end }}
 {{- if .Values.otel.enabled }}
+{{- /* the OpenTelemetry SDK's own defaults (floe.telemetry falls back to them outside a run) */}}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ include "floe.otel.grpcEndpoint" . | quote }}
 - name: OTEL_EXPORTER_OTLP_PROTOCOL
   value: grpc
-{{- end }}
-{{- if .Values.marquez.enabled }}
-- name: OPENLINEAGE_URL
-  value: {{ include "floe.marquez.url" . | quote }}
-{{- end }}
-{{- if .Values.demo.enabled }}
-- name: FLOE_DEMO
-  value: "true"
-- name: FLOE_SNAPSHOT_KEEP_LAST
-  value: {{ .Values.demo.snapshotKeepLast | quote }}
 {{- end }}
 {{- end -}}

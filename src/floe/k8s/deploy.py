@@ -19,8 +19,16 @@ CHART = Path(__file__).resolve().parents[3] / "charts" / "floe-platform"
 
 
 def values_from_manifest(manifest: Any, products: list[str]) -> dict[str, Any]:
-    """The chart values the manifest decides (everything else comes from the values files)."""
-    values: dict[str, Any] = {"products": [{"name": p} for p in products]}
+    """The chart values the manifest decides (everything else comes from the values files).
+
+    Its governance and approvals go into the manifest the chart renders for the cluster, so products
+    compiled there are held to the same rules; its endpoints do not (the chart's are the cluster's).
+    """
+    values: dict[str, Any] = {
+        "products": [{"name": p} for p in products],
+        "manifest": {"governance": manifest.governance.model_dump(mode="json"),
+                     "approved": manifest.approved.model_dump(mode="json")},
+    }
     catalog = manifest.plugins.catalog
     if catalog.type in {"polaris", "iceberg-rest"}:
         values["polaris"] = {"catalog": {"name": catalog.warehouse}}

@@ -264,16 +264,11 @@ def test_code_location_without_module_or_product_is_rejected(render_with) -> Non
         render_with(PLATFORM, ("values-test.yaml",), {"dagster": {"codeLocations": [{"name": "lost"}]}})
 
 
-@pytest.mark.parametrize("combo", ["platform-demo", "platform-test+demo"])
-def test_demo_mode_reaches_the_dagster_runs(rendered, combo: str) -> None:
+@pytest.mark.parametrize(("combo", "keep"), [("platform-test", 3), ("platform-demo", 6), ("platform-test+demo", 6)])
+def test_demo_snapshot_retention_reaches_the_runs_through_the_manifest(rendered, combo: str, keep: int) -> None:
     r = rendered(combo)
-    assert r.values["demo"]["snapshotKeepLast"] == 6
-    for role in ("webserver", "daemon"):
-        container = r.named("Deployment", f"{FULLNAME}-dagster-{role}")["spec"]["template"]["spec"]["containers"][0]
-        env = {e["name"]: e.get("value") for e in container["env"]}
-        assert env["FLOE_DEMO"] == "true"
-        assert env["FLOE_SNAPSHOT_KEEP_LAST"] == "6"
-        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{FULLNAME}-otel:4317"
+    manifest = yaml.safe_load(r.named("ConfigMap", f"{FULLNAME}-floe-manifest")["data"]["manifest.yaml"])
+    assert manifest["governance"]["snapshot_keep_last"] == keep
 
 
 # ----------------------------------------------------------------------------- secrets
@@ -564,7 +559,7 @@ def test_bootstrap_script_reads_back_what_it_creates(rendered) -> None:
 
 
 def test_storage_init_job_runs_when_polaris_is_off(render_with) -> None:
-    r = render_with(PLATFORM, ("values-test.yaml",), {"polaris": {"enabled": False}})
+    r = render_with(PLATFORM, ("values-test.yaml",), {"polaris": {"enabled": False}, **EXTERNAL_CATALOG})
     assert [j["metadata"]["name"] for j in r.kind("Job")] == [f"{FULLNAME}-storage-init"]
     config = json.loads(r.named("ConfigMap", f"{FULLNAME}-bootstrap")["data"]["storage-init.json"])
     assert "polaris" not in config and config["s3"]["buckets"] == ["floe-iceberg"]
@@ -605,11 +600,16 @@ def test_helm_test_pod_checks_every_service(rendered, combo: str) -> None:
 
 # ----------------------------------------------------------------------------- enable / disable
 
+# Without Polaris the products' runs need another catalog in the cluster's manifest.
+EXTERNAL_CATALOG = {"manifest": {"plugins": {"catalog": {
+    "type": "iceberg-rest", "uri": "https://catalog.example.internal/api/catalog", "warehouse": "floe",
+    "client_id": "env:CATALOG_CLIENT_ID", "client_secret": "env:CATALOG_CLIENT_SECRET"}}}}
+
 COMPONENTS = {
     # values key -> (extra values needed when it is off, components that must disappear)
     "postgresql": ({"externalDatabase": {"host": "pg.example.internal"}}, {"postgresql"}),
     "seaweedfs": ({"storage": {"endpoint": "https://s3.example.internal"}}, {"s3"}),
-    "polaris": ({}, {"polaris", "polaris-bootstrap"}),
+    "polaris": (EXTERNAL_CATALOG, {"polaris", "polaris-bootstrap"}),
     "dagster": ({}, {"dagster-webserver", "dagster-daemon", "workspace", "dagster-instance"}),
     "otel": ({}, {"opentelemetry-collector"}),
     "jaeger": ({}, {"jaeger"}),
