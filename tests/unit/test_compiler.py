@@ -94,6 +94,9 @@ def test_golden_outputs(product: str, manifest: str, tmp_path: Path, update_gold
         if name == "compiled_artifacts.json":  # relative paths depend on where output lands; the rest must not
             data = json.loads(produced)
             data["paths"] = {"project_dir": "<product>", "warehouse": "<warehouse>"}
+            transport = data["observability"].get("lineage_transport") or {}
+            if "log_file_path" in transport:
+                transport["log_file_path"] = "<lineage file>"
             data["metadata"]["source_hash"] = "<hash>"
             produced = json.dumps(data, indent=2) + "\n"
         if update_golden:
@@ -225,3 +228,21 @@ def test_platform_profile_attaches_catalog_with_env_refs() -> None:
     e = compile_pipeline(DEMO / "customer-360", DEMO / "manifest.embedded.yaml")
     assert "attach" not in e.dbt.profiles["customer_360"]["outputs"]["floe"]
     assert e.dbt.vars["floe_materialized"] == "table"
+
+
+@pytest.mark.parametrize("manifest", ["manifest.yaml", "manifest.embedded.yaml"])
+def test_artifacts_written_anywhere_find_their_project_warehouse_and_lineage(tmp_path: Path, manifest: str) -> None:
+    """`floe compile -o <any folder>` (the chart compiles into /app/products/<product>): the paths in the
+    artifacts are measured from where they are written, so they lead back to the same places as a
+    compile into the default folder."""
+    from floe.runtime.context import RunContext
+
+    default = compile_pipeline(DEMO / "customer-360", DEMO / manifest, output_dir=tmp_path / "default")
+    assert default is not None
+    elsewhere = tmp_path / "a" / "b" / "c" / "d" / "products" / "customer-360"
+    compile_pipeline(DEMO / "customer-360", DEMO / manifest, output_dir=elsewhere)
+    moved = RunContext.load(elsewhere / "compiled_artifacts.json")
+    same_depth = RunContext.load(tmp_path / "default" / "compiled_artifacts.json")
+    assert moved.project_dir == same_depth.project_dir == (DEMO / "customer-360").resolve()
+    assert moved.warehouse_root == same_depth.warehouse_root
+    assert moved.lineage_transport() == same_depth.lineage_transport()

@@ -75,6 +75,7 @@ class _State:
     dbt: DbtSettings | None = None
     artifacts: CompiledArtifacts | None = None
     files: dict[str, str] = field(default_factory=dict)
+    output_dir: Path | None = None  # where the artifacts will be written; None: the default folder
 
 
 def resolve_spec_path(path: Path) -> Path:
@@ -111,7 +112,8 @@ def compile_pipeline(
 
     tracer = trace.get_tracer("floe.compiler", __version__)
     spec_file = resolve_spec_path(Path(spec_path))
-    state = _State(spec_path=spec_file, manifest_path=Path(manifest_path) if manifest_path else Path())
+    state = _State(spec_path=spec_file, manifest_path=Path(manifest_path) if manifest_path else Path(),
+                   output_dir=Path(output_dir).resolve() if output_dir is not None else None)
     with tracer.start_as_current_span("compile.pipeline") as root:
         root.set_attribute("floe.spec_path", str(spec_file))
         for stage, run in (
@@ -288,7 +290,9 @@ def _generate(s: _State) -> None:
     spec, manifest = s.spec, s.manifest
     name = spec.metadata.name
     slug = name.replace("-", "_")
-    out_dir = default_output_dir(s.spec_path, manifest)
+    # paths in the artifacts are relative to the folder they are written to (compiled output moves with
+    # its sources), so they must be measured from there, not from the default folder
+    out_dir = s.output_dir or default_output_dir(s.spec_path, manifest)
     storage = s.plugins[PluginType.STORAGE][0]
     assert isinstance(storage, StoragePlugin)
     warehouse = storage.warehouse_root(s.manifest_path.parent)
