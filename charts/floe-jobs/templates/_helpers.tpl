@@ -48,6 +48,12 @@ helm.sh/chart: {{ include "floe-jobs.chart" .ctx }}
 {{- .Values.platform.credentialsSecret | default (printf "%s-credentials" .Values.platform.fullname) -}}
 {{- end -}}
 
+{{/* The platform manifest runs compile against: floe-platform's ConfigMap <fullname>-floe-manifest. */}}
+{{- define "floe-jobs.manifestConfigMap" -}}
+{{- .Values.platform.manifestConfigMap | default (printf "%s-floe-manifest" .Values.platform.fullname) -}}
+{{- end -}}
+
+{{/* env var from the platform's credentials Secret; usage: include "floe-jobs.secretEnv" (list $ "ENV_NAME" "secret-key") */}}
 {{- define "floe-jobs.secretEnv" -}}
 - name: {{ index . 1 }}
   valueFrom:
@@ -63,7 +69,9 @@ helm.sh/chart: {{ include "floe-jobs.chart" .ctx }}
 {{- $v := $ctx.Values -}}
 {{- $platform := $v.platform.fullname -}}
 {{- $image := merge (dict) ($p.image | default (dict)) $v.image -}}
-{{- $slug := $p.name | upper | replace "-" "_" -}}
+{{- $source := printf "%s/%s" ($p.workingDir | default $v.defaults.workingDir) $p.name -}}
+{{- /* FLOE_PRODUCT_<PRODUCT>_*: floe.config.principals.product_secret_names */ -}}
+{{- $slug := regexReplaceAll "[^A-Z0-9]" ($p.name | upper) "_" -}}
 metadata:
   labels:
     {{- include "floe-jobs.labels" (dict "ctx" $ctx "component" "data-product" "product" $p.name) | nindent 4 }}
@@ -86,36 +94,27 @@ spec:
       image: {{ printf "%s:%s" $image.repository ($image.tag | default $ctx.Chart.AppVersion | toString) }}
       imagePullPolicy: {{ $image.pullPolicy | default "IfNotPresent" }}
       workingDir: {{ $p.workingDir | default $v.defaults.workingDir }}
-      command: [floe, run, {{ $p.name | quote }}]
+      # Compiles the product against the platform's manifest into <product>/target/floe/<manifest
+      # name>, then runs it in-process; endpoints come from the manifest only.
+      command: [floe, run, {{ $source | quote }}, -m, /etc/floe/manifest.yaml]
       {{- with concat ($v.defaults.extraArgs | default list) ($p.extraArgs | default list) }}
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
       env:
-        - name: FLOE_PRODUCT
-          value: {{ $p.name | quote }}
+        # floe.telemetry: the compile step's spans (the run's follow the compiled artifacts)
         - name: OTEL_SERVICE_NAME
           value: {{ $p.name | quote }}
-        - name: FLOE_POLARIS_URI
-          value: {{ $v.platform.endpoints.polaris | default (printf "http://%s-polaris:8181/api/catalog" $platform) | quote }}
-        - name: FLOE_POLARIS_WAREHOUSE
-          value: {{ $v.platform.warehouse | quote }}
-        - name: FLOE_S3_ENDPOINT
-          value: {{ $v.platform.endpoints.s3 | default (printf "http://%s-seaweedfs:8333" $platform) | quote }}
-        - name: FLOE_S3_BUCKET
-          value: {{ $v.platform.bucket | quote }}
-        - name: FLOE_S3_REGION
-          value: {{ $v.platform.region | quote }}
-        - name: AWS_REGION
-          value: {{ $v.platform.region | quote }}
         - name: OTEL_EXPORTER_OTLP_ENDPOINT
-          value: {{ $v.platform.endpoints.otel | default (printf "http://%s-otel:4317" $platform) | quote }}
-        - name: OPENLINEAGE_URL
-          value: {{ $v.platform.endpoints.openlineage | default (printf "http://%s-marquez:5000" $platform) | quote }}
-        {{- include "floe-jobs.secretEnv" (list $ctx "AWS_ACCESS_KEY_ID" "s3-access-key") | nindent 8 }}
-        {{- include "floe-jobs.secretEnv" (list $ctx "AWS_SECRET_ACCESS_KEY" "s3-secret-key") | nindent 8 }}
-        {{- include "floe-jobs.secretEnv" (list $ctx (printf "POLARIS_%s_CLIENT_ID" $slug) (printf "polaris-%s-client-id" $p.name)) | nindent 8 }}
-        {{- include "floe-jobs.secretEnv" (list $ctx (printf "POLARIS_%s_CLIENT_SECRET" $slug) (printf "polaris-%s-client-secret" $p.name)) | nindent 8 }}
+          value: {{ $v.platform.otelEndpoint | default (printf "http://%s-otel:4317" $platform) | quote }}
+        {{- /* what the manifest's plugins reference as env:NAME, as floe-platform gives its Dagster pods */}}
+        {{- include "floe-jobs.secretEnv" (list $ctx "FLOE_S3_ACCESS_KEY_ID" "s3-access-key") | nindent 8 }}
+        {{- include "floe-jobs.secretEnv" (list $ctx "FLOE_S3_SECRET_ACCESS_KEY" "s3-secret-key") | nindent 8 }}
+        {{- include "floe-jobs.secretEnv" (list $ctx (printf "FLOE_PRODUCT_%s_CLIENT_ID" $slug) (printf "polaris-%s-client-id" $p.name)) | nindent 8 }}
+        {{- include "floe-jobs.secretEnv" (list $ctx (printf "FLOE_PRODUCT_%s_CLIENT_SECRET" $slug) (printf "polaris-%s-client-secret" $p.name)) | nindent 8 }}
+        {{- range $name, $key := $v.platform.secretEnv }}
+        {{- include "floe-jobs.secretEnv" (list $ctx $name $key) | nindent 8 }}
+        {{- end }}
         {{- range $k, $val := merge (dict) ($p.env | default (dict)) $v.defaults.env }}
         - name: {{ $k }}
           value: {{ $val | toString | quote }}
@@ -129,9 +128,20 @@ spec:
         {{- toYaml . | nindent 8 }}
       {{- end }}
       volumeMounts:
+        - name: floe-manifest
+          mountPath: /etc/floe
+          readOnly: true
+        # where `floe run` compiles to and the run writes (dbt target and logs, the run log)
+        - name: target
+          mountPath: {{ printf "%s/target" $source }}
         - name: tmp
           mountPath: /tmp
   volumes:
+    - name: floe-manifest
+      configMap:
+        name: {{ include "floe-jobs.manifestConfigMap" $ctx }}
+    - name: target
+      emptyDir: {}
     - name: tmp
       emptyDir: {}
 {{- end -}}
