@@ -229,7 +229,7 @@ def test_values_lay_plugins_over_the_generated_ones(render_with, tmp_path: Path)
             "plugins": {"catalog": {"principals": "shared"}, "lineage_backend": {"type": "console"}},
             # shared principals: the runs use the root principal, so the pods must get it
             "secretEnv": {"FLOE_POLARIS_ROOT_CLIENT_ID": "polaris-root-client-id",
-                          "FLOE_POLARIS_ROOT_CLIENT_SECRET": "polaris-root-client-secret"},
+                          "FLOE_POLARIS_ROOT_CLIENT_SECRET": "polaris-root-client-secret"},  # pragma: allowlist secret
         }
     }
     r = render_with(PLATFORM, ("values-test.yaml", "values-demo.yaml"), values)

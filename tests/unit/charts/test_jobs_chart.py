@@ -21,7 +21,7 @@ from .conftest import JOBS, JOBS_COMBOS, PLATFORM, REPO, containers, labels_of, 
 
 RUN_KINDS = ("Job", "CronJob")
 MANIFEST = "/etc/floe/manifest.yaml"
-SECRET = "floe-platform-credentials"
+SECRET = "floe-platform-credentials"  # pragma: allowlist secret
 # read by floe.telemetry for the compile step's spans; everything else a run needs is in the manifest
 TELEMETRY_ENV = {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
 
@@ -184,7 +184,7 @@ def test_platform_values_override_the_manifest_secret_and_otel_endpoint(render_w
         "platform": {
             "fullname": "team-platform",
             "manifestConfigMap": "team-manifest",
-            "credentialsSecret": "team-credentials",
+            "credentialsSecret": "team-credentials",  # pragma: allowlist secret
             "secretEnv": {"FLOE_POLARIS_ROOT_CLIENT_ID": "polaris-root-client-id"},
             "otelEndpoint": "http://collector.observability:4317",
         },
