@@ -66,10 +66,13 @@ def test_postgres_rows_survive_kill(platform: dict[str, Any], secrets: dict[str,
 def test_dagster_daemon_comes_back_with_run_history(platform_runs: dict[str, Any]) -> None:
     """A killed daemon (scheduler, sensors, run queue) is restarted; its heartbeats are back (that is its
     health probe) and the runs of this session are still in Dagster's PostgreSQL storage."""
-    from tests.e2e.conftest import graphql
+    from tests.e2e.conftest import DAGSTER
+
+    from floe.runtime.dagster_client import DagsterClient
 
     _kill_and_wait("dagster-daemon")
+    client = DagsterClient(DAGSTER)  # floe's own client (PostgreSQL was killed by the test before this one)
     for result in platform_runs.values():
-        run = graphql("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
-                      {"id": result.run_id})["runOrError"]
+        run = client.query("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
+                           {"id": result.run_id})["runOrError"]
         assert run == {"__typename": "Run", "status": "SUCCESS"}, (result.product, run)

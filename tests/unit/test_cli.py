@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from tests.conftest import DEMO, ROOT
 
@@ -97,3 +98,20 @@ def test_a_step_error_reads_as_dbt_said_it_without_traceback() -> None:
     assert readable_step_error(message) == ("iot_telemetry_dbt: Encountered an error:\nCould not get token from "
                                             "http://127.0.0.1:8181/v1/oauth/tokens: Could not connect to server")
     assert readable_step_error("step: plain failure") == "step: plain failure"
+
+
+def test_dagster_client_asks_again_once_when_the_webservers_db_connection_died(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After PostgreSQL restarts, Dagster's webserver answers its first query 500 ("server closed the
+    connection unexpectedly") before running anything; floe asks once more. Other 500s are errors."""
+    import httpx
+
+    from floe.errors import ServiceUnavailableError
+    from floe.runtime.dagster_client import DagsterClient
+
+    dead = httpx.Response(500, text='{"errors": [{"message": "server closed the connection unexpectedly"}]}')
+    answers = [dead, httpx.Response(200, json={"data": {"ok": True}}), httpx.Response(500, text="boom")]
+    monkeypatch.setattr(httpx, "post", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr("floe.runtime.dagster_client.time.sleep", lambda s: None)
+    assert DagsterClient("http://127.0.0.1:3000").query("{ ok }") == {"ok": True}
+    with pytest.raises(ServiceUnavailableError):
+        DagsterClient("http://127.0.0.1:3000").query("{ ok }")

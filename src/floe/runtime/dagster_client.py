@@ -27,12 +27,18 @@ class DagsterClient:
         self.timeout = timeout
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        try:
-            r = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
-                           timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailableError(f"Dagster at {self.url} unreachable: {exc}",
-                                          hint="start the platform: `floe platform up`") from exc
+        for attempt in (1, 2):
+            try:
+                r = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
+                               timeout=self.timeout)
+            except httpx.HTTPError as exc:
+                raise ServiceUnavailableError(f"Dagster at {self.url} unreachable: {exc}",
+                                              hint="start the platform: `floe platform up`") from exc
+            # After PostgreSQL restarted, the webserver's pooled connection is dead: its first query fails
+            # with a connection error before anything ran, and the next one reconnects. Ask once more.
+            if not (attempt == 1 and r.status_code == 500 and "server closed the connection" in r.text):
+                break
+            time.sleep(0.5)
         if r.status_code != 200:
             raise error_for_status(r.status_code, "Dagster GraphQL", r.text)
         body = r.json()
