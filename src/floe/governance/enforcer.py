@@ -99,7 +99,7 @@ def enforce(
         violations += _custom(project, models, config)
     if config.secret_scanning.enabled:
         checked.append("secret_scanning")
-        violations += _secrets(project, config.secret_scanning, level, spec_file)
+        violations += _secrets(project, config.secret_scanning, spec_file)
     errors = sum(v.severity == "error" for v in violations)
     result = EnforcementResult(
         enforcement_level=level, passed=errors == 0, error_count=errors,
@@ -178,8 +178,7 @@ _MOVE_TO_A_REFERENCE = (
 )
 
 
-def _secrets(project: DbtProject, config: SecretScanning, level: EnforcementLevel,
-             spec_file: Path | None) -> Iterable[Violation]:
+def _secrets(project: DbtProject, config: SecretScanning, spec_file: Path | None) -> Iterable[Violation]:
     """Secret findings as violations: errors (like every other policy's findings; only strict level
     stops the compile on them) unless ``severity: warning`` or the pattern's own severity says so."""
     from floe.governance.secrets import MAX_FINDINGS_PER_FILE, Severity, scan_product

@@ -176,13 +176,15 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
     log_path = ctx.out_dir / "logs" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt and dagster are chatty; the full log goes to a file, the console gets the outcome.
+    launched = time.time()
     with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         result = job.execute_in_process(
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
-        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result), run_id=result.run_id,
+        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),
+                             run_id=result.run_id,
                              hint=f"fix the model, or the data its failing test names, and rerun; full log: {log_path}")
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
@@ -215,13 +217,14 @@ def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
     return failed_dbt_nodes(ctx, since=since).lines()
 
 
-def _failure_summary(ctx: Any, result: Any) -> str:
-    """The failing dbt nodes (:func:`dbt_failures`), else Dagster's step errors."""
-    lines = dbt_failures(ctx)
+def _failure_summary(ctx: Any, result: Any, *, since: float) -> str:
+    """The failing dbt nodes of this run (:func:`dbt_failures`), else Dagster's step errors as dbt
+    said them (:func:`readable_step_error`), the same as for a platform run."""
+    lines = dbt_failures(ctx, since=since)
     if not lines:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                lines.append("  " + event.step_failure_data.error.message.strip()[:800])
+                lines.append("  " + readable_step_error(event.step_failure_data.error.message)[:800])
     return "\n".join(lines) or "  (no detail; see the log)"
 
 
