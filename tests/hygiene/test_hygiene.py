@@ -67,6 +67,7 @@ def test_secret_fields_are_references_or_secretstr() -> None:
 
     from floe.config import PlatformManifest
     from floe.config._base import SecretRef
+    from floe.plugins import PluginType, get_registry
 
     suspicious = ("secret", "password", "token", "credential", "access_key")
     bad: list[str] = []
@@ -88,4 +89,10 @@ def test_secret_fields_are_references_or_secretstr() -> None:
                     bad.append(f"{trail}.{name}: {ann}")
 
     visit(PlatformManifest, "manifest")
+    registry = get_registry()
+    for ptype in PluginType:  # every installed plugin's own config model, third-party ones too
+        for name in registry.type_names(ptype.slot):
+            model = registry.config_model(ptype.slot, name)
+            assert model is not None
+            visit(model, f"manifest.plugins.{ptype.slot}[{name}]")
     assert bad == []

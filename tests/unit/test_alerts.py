@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import DEMO
 
 from floe.compiler.artifacts import PluginRef
+from floe.config.plugins import PluginConfig
 from floe.runtime.alerts import alert_on_failure
 from floe.runtime.context import RunContext
 from floe.runtime.dagster import dbt_target_path
@@ -264,13 +265,12 @@ def test_a_receiver_that_never_answers_holds_the_run_no_longer_than_the_timeout(
 
 @pytest.mark.requirement("FLOE-ALERTS")
 def test_a_channel_that_raises_is_logged_and_hides_nothing(compiled: RunContext) -> None:
-    from pydantic import BaseModel
 
     from floe.plugins.interfaces import AlertChannelPlugin, AlertEvent
     from floe.plugins.registry import get_registry
     from floe.plugins.types import PluginType
 
-    class BrokenConfig(BaseModel):
+    class BrokenConfig(PluginConfig):
         type: str
 
     class Broken(AlertChannelPlugin):

@@ -8,9 +8,10 @@ import pytest
 import yaml
 from tests.conftest import DEMO, PRODUCTS
 
-from floe.config import FloeSpec, PlatformManifest, load_model
+from floe.config import FloeSpec, load_model
 from floe.config.governance import EnforcementLevel
 from floe.errors import ConfigError, ConfigErrors
+from floe.plugins.registry import load_manifest
 
 
 def _write(tmp_path: Path, name: str, data: object) -> Path:
@@ -27,7 +28,7 @@ def _manifest(**overrides: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", ["manifest.yaml", "manifest.embedded.yaml"])
 def test_demo_manifests_load(name: str) -> None:
-    m = load_model(DEMO / name, PlatformManifest)
+    m = load_manifest(DEMO / name)
     assert m.plugins.compute.type == "duckdb"
     assert m.governance.policy_enforcement_level is EnforcementLevel.WARN
 
@@ -40,7 +41,7 @@ def test_demo_specs_load(product: str) -> None:
 
 
 def test_models_are_frozen() -> None:
-    m = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    m = load_manifest(DEMO / "manifest.yaml")
     with pytest.raises(Exception, match="frozen"):
         m.metadata.name = "other"  # type: ignore[misc]
 
@@ -50,7 +51,7 @@ def test_unknown_key_names_file_key_and_fix(tmp_path: Path) -> None:
     data["governance"]["quality_gate"] = {}  # type: ignore[index]
     path = _write(tmp_path, "manifest.yaml", data)
     with pytest.raises(ConfigError) as err:
-        load_model(path, PlatformManifest)
+        load_manifest(path)
     text = str(err.value)
     assert str(path) in text
     assert "governance.quality_gate" in text
@@ -62,7 +63,7 @@ def test_unknown_plugin_type_lists_allowed(tmp_path: Path) -> None:
     data = _manifest()
     data["plugins"]["catalog"] = {"type": "hive"}  # type: ignore[index]
     with pytest.raises(ConfigError) as err:
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
     text = str(err.value)
     assert "plugins.catalog.type" in text
     assert "'hive'" in text
@@ -74,7 +75,7 @@ def test_plugin_config_error_path_has_no_union_tag(tmp_path: Path) -> None:
     data = _manifest()
     data["plugins"]["compute"] = {"type": "duckdb", "threads": "many"}  # type: ignore[index]
     with pytest.raises(ConfigError) as err:
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
     assert "plugins.compute.threads" in str(err.value)
     assert "'many'" in str(err.value)
 
@@ -83,7 +84,7 @@ def test_bad_enforcement_level(tmp_path: Path) -> None:
     data = _manifest()
     data["governance"]["policy_enforcement_level"] = "loud"  # type: ignore[index]
     with pytest.raises(ConfigError) as err:
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
     text = str(err.value)
     assert "governance.policy_enforcement_level" in text and "'loud'" in text
     assert "'off', 'warn' or 'strict'" in text
@@ -94,7 +95,7 @@ def test_several_problems_reported_together(tmp_path: Path) -> None:
     del data["metadata"]["owner"]  # type: ignore[attr-defined]
     data["extra"] = 1
     with pytest.raises(ConfigErrors) as err:
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
     text = str(err.value)
     assert "2 problem(s)" in text and "metadata.owner" in text and "extra" in text
 
@@ -121,12 +122,12 @@ def test_infrastructure_keys_rejected_in_floe_yaml(tmp_path: Path) -> None:
 
 
 def test_secret_reference_string_form(tmp_path: Path) -> None:
-    m = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    m = load_manifest(DEMO / "manifest.yaml")
     assert m.plugins.catalog.client_secret.source == "env"  # type: ignore[union-attr]
     data = yaml.safe_load((DEMO / "manifest.yaml").read_text())
     data["plugins"]["catalog"]["client_secret"] = "plain-value"  # pragma: allowlist secret
     with pytest.raises(ConfigError, match="env:NAME"):
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
 
 
 def test_bad_cron_and_timezone(tmp_path: Path) -> None:
@@ -140,11 +141,11 @@ def test_bad_cron_and_timezone(tmp_path: Path) -> None:
 def test_unapproved_default_compute(tmp_path: Path) -> None:
     data = _manifest(approved={"compute": ["spark"]})
     with pytest.raises(ConfigError, match=r"not in approved\.compute"):
-        load_model(_write(tmp_path, "m.yaml", data), PlatformManifest)
+        load_manifest(_write(tmp_path, "m.yaml", data))
 
 
 def test_json_schema_export() -> None:
-    from floe.config.schema import json_schema
+    from floe.plugins.schema import json_schema
 
     schema = json_schema("manifest")
     assert schema["$id"].endswith("manifest.json")
@@ -152,3 +153,71 @@ def test_json_schema_export() -> None:
     assert json_schema("floe")["additionalProperties"] is False
     with pytest.raises(ConfigError, match="unknown schema"):
         json_schema("nope")
+
+
+# -- plugins own their configuration ------------------------------------------------------------------
+def _glue_registered() -> None:
+    from typing import ClassVar, Literal
+
+    from floe.config.plugins import PluginConfig
+    from floe.plugins import PluginType, get_registry
+    from floe.plugins.catalog.sql import SqlCatalogPlugin
+
+    class GlueConfig(PluginConfig):
+        type: Literal["glue"]
+        region: str
+        catalog_id: int | None = None
+
+    class GluePlugin(SqlCatalogPlugin):  # behaviour irrelevant here: only its config is validated
+        name: ClassVar[str] = "glue"
+        config_model = GlueConfig
+
+    get_registry().register(PluginType.CATALOG, GluePlugin)
+
+
+def test_a_plugin_outside_floe_is_configured_like_a_builtin(tmp_path: Path) -> None:
+    _glue_registered()
+    data = _manifest()
+    data["plugins"]["catalog"] = {"type": "glue", "region": "eu-west-1"}  # type: ignore[index]
+    manifest = load_manifest(_write(tmp_path, "m.yaml", data))
+    assert type(manifest.plugins.catalog).__name__ == "GlueConfig"
+    assert manifest.plugins.catalog.model_dump() == {"type": "glue", "region": "eu-west-1", "catalog_id": None}
+
+
+def test_a_plugins_own_model_names_the_key_path(tmp_path: Path) -> None:
+    _glue_registered()
+    data = _manifest()
+    data["plugins"]["catalog"] = {"type": "glue", "region": "eu-west-1", "catalog_id": "x", "regoin": 1}  # type: ignore[index]
+    with pytest.raises(ConfigError) as err:
+        load_manifest(_write(tmp_path, "m.yaml", data))
+    text = str(err.value)
+    assert "plugins.catalog.catalog_id" in text and "'x'" in text
+    assert "plugins.catalog.regoin" in text and "unknown key" in text
+
+
+def test_unknown_type_lists_installed_plugins_including_third_party(tmp_path: Path) -> None:
+    _glue_registered()
+    data = _manifest()
+    data["plugins"]["catalog"] = {"type": "hive"}  # type: ignore[index]
+    with pytest.raises(ConfigError) as err:
+        load_manifest(_write(tmp_path, "m.yaml", data))
+    assert "'glue'" in str(err.value) and "'sql'" in str(err.value)
+
+
+def test_manifest_schema_lists_every_installed_plugins_config() -> None:
+    from floe.plugins.schema import json_schema
+
+    _glue_registered()
+    catalog = json_schema("manifest")["$defs"]["PluginsConfig"]["properties"]["catalog"]
+    by_type = {c["properties"]["type"]["const"]: c for c in catalog["oneOf"]}
+    assert {"glue", "sql", "polaris", "iceberg-rest"} <= set(by_type)
+    assert by_type["glue"]["required"] == ["type", "region"]
+    assert by_type["glue"]["additionalProperties"] is False
+
+
+def test_manifest_validated_without_the_registry_says_how() -> None:
+    from floe.config.manifest import PlatformManifest
+
+    data = _manifest()
+    with pytest.raises(ValueError, match=r"floe\.plugins\.load_manifest"):
+        PlatformManifest.model_validate(data)

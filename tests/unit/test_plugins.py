@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import pytest
 from tests.conftest import DEMO
 
-from floe.config import PlatformManifest, load_model
 from floe.errors import PluginConfigurationError, PluginIncompatibleError, PluginNotFoundError
 from floe.plugins import PLUGIN_ABC_MAP, HealthState, PluginType, get_registry, is_compatible
 from floe.plugins.interfaces import AlertChannelPlugin, AlertEvent
+from floe.plugins.registry import load_manifest
 
 
 @pytest.mark.requirement("15-FR-010")
@@ -47,7 +47,7 @@ def test_every_plugin_loads_and_implements_its_abc() -> None:
 
 
 def test_health_check_every_plugin_within_deadline() -> None:
-    manifest = load_model(DEMO / "manifest.embedded.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.embedded.yaml")
     start = time.monotonic()
     reports = get_registry().health_check_all(manifest, timeout=5.0)
     assert time.monotonic() - start < 10
@@ -62,7 +62,7 @@ def test_health_check_every_plugin_within_deadline() -> None:
 
 
 def test_configured_but_unreachable_service_is_unhealthy_not_a_crash() -> None:
-    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.yaml")
     reg = get_registry()
     cfg = manifest.plugins.lineage_backend.model_copy(update={"url": "http://127.0.0.1:9"})  # type: ignore[union-attr]
     status = reg.create(PluginType.LINEAGE_BACKEND, "marquez", cfg).health_check(timeout=2)

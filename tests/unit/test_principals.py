@@ -11,20 +11,20 @@ import pytest
 from tests.conftest import ROOT
 
 from floe.compiler.stages import compile_pipeline
-from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
 from floe.config.principals import product_namespaces, product_secret_names, scope_to_product
 from floe.errors import ConfigError
 from floe.platform.bootstrap import grants_policy
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.services import seaweedfs_identities
+from floe.plugins.registry import load_manifest
 
 PRODUCTS = ["customer-360", "iot-telemetry", "financial-risk"]
 
 
 @pytest.fixture(scope="module")
 def platform_manifest() -> PlatformManifest:
-    return load_model(ROOT / "demo" / "manifest.yaml", PlatformManifest)
+    return load_manifest(ROOT / "demo" / "manifest.yaml")
 
 
 def test_names_follow_the_product() -> None:
@@ -63,7 +63,7 @@ def test_product_principal_storage_without_per_product_catalog_is_refused(tmp_pa
     path = tmp_path / "manifest.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as err:
-        load_model(path, PlatformManifest)
+        load_manifest(path)
     message = str(err.value)
     assert "storage.access: product-principal" in message and "catalog.principals: per-product" in message
     assert str(path) in message

@@ -78,12 +78,10 @@ def _settings(manifest: Path | None) -> _Settings:
     path = manifest if manifest is not None else (DEFAULT_MANIFEST if DEFAULT_MANIFEST.exists() else None)
     if path is None:
         return _Settings(ArtifactsConfig(), DEFAULT_REGISTRY)
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
-    from floe.plugins.registry import get_registry
+    from floe.plugins.registry import get_registry, load_manifest
     from floe.plugins.types import PluginType
 
-    loaded = load_model(path, PlatformManifest)
+    loaded = load_manifest(path)
     cfg = loaded.plugins.secrets
     return _Settings(loaded.artifacts, loaded.registry_url, get_registry().create(PluginType.SECRETS, cfg.type, cfg))
 

@@ -11,6 +11,7 @@ import typer
 
 from floe._version import __version__
 from floe.errors import FloeError
+from floe.plugins.registry import load_manifest
 
 app = typer.Typer(
     name="floe",
@@ -134,7 +135,7 @@ def schema(
     which: Annotated[str, typer.Argument(help="manifest | floe | artifacts")] = "manifest",
 ) -> None:
     """Print the JSON Schema of manifest.yaml, floe.yaml or compiled_artifacts.json."""
-    from floe.config.schema import json_schema
+    from floe.plugins.schema import json_schema
 
     typer.echo(json.dumps(json_schema(which), indent=2, sort_keys=True))
 
@@ -161,11 +162,9 @@ def plugins_check(
     """Health of every plugin within its deadline (configured ones against their services)."""
     from rich.table import Table
 
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
     from floe.plugins.registry import get_registry
 
-    m = load_model(manifest, PlatformManifest) if manifest else None
+    m = load_manifest(manifest) if manifest else None
     table = Table("type", "name", "state", "seconds", "message")
     reports = get_registry().health_check_all(m, timeout=timeout)
     for r in reports:

@@ -29,8 +29,8 @@ def _context(product: Path, manifest: Path | None) -> RunContext:
     from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline, default_output_dir, resolve_spec_path
     from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
     from floe.config.spec import FloeSpec
+    from floe.plugins.registry import load_manifest
     from floe.runtime.context import RunContext
 
     spec_path = resolve_spec_path(product)
@@ -38,7 +38,7 @@ def _context(product: Path, manifest: Path | None) -> RunContext:
         spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
         manifest = (spec_path.parent / spec.platform.manifest).resolve()
     artifacts = compile_pipeline(spec_path, manifest)
-    out = default_output_dir(spec_path, load_model(manifest, PlatformManifest))
+    out = default_output_dir(spec_path, load_manifest(manifest))
     return RunContext(out / ARTIFACTS_FILE, artifacts)
 
 

@@ -44,8 +44,15 @@ from floe.config.paths import contained, inside
 from floe.config.spec import FloeSpec
 from floe.errors import CompilationError, ConfigError, FloeError
 from floe.plugins.base import FloePlugin
-from floe.plugins.interfaces import CatalogPlugin, ComputePlugin, OrchestratorPlugin, StoragePlugin
-from floe.plugins.registry import get_registry
+from floe.plugins.interfaces import (
+    CatalogPlugin,
+    ComputePlugin,
+    LineageBackendPlugin,
+    OrchestratorPlugin,
+    StoragePlugin,
+    TelemetryBackendPlugin,
+)
+from floe.plugins.registry import get_registry, load_manifest
 from floe.plugins.types import PluginType
 
 FOLDER_TIERS = {"staging": "bronze", "intermediate": "silver", "marts": "gold"}
@@ -160,7 +167,7 @@ def _load(s: _State) -> None:
                               key="platform.manifest", value=s.spec.platform.manifest,
                               hint="point it at the platform's manifest.yaml (default ../manifest.yaml)")
         s.manifest_path = (product / s.spec.platform.manifest).resolve()
-    s.manifest = load_model(s.manifest_path, PlatformManifest)
+    s.manifest = load_manifest(s.manifest_path)
     _check_manifest_paths(s.manifest, s.manifest_path)
     for i, sensor in enumerate(s.spec.sensors):
         contained(product, sensor.watch_path, file=s.spec_path, key=f"sensors[{i}].watch_path")
@@ -172,13 +179,9 @@ def _check_manifest_paths(manifest: PlatformManifest, path: Path) -> None:
     """Relative folders a run writes to (warehouse, catalog, lineage log) and the product globs the
     platform reads do not climb out of the manifest's folder. An absolute warehouse or lineage path is
     the platform team's explicit choice; secret files are read from wherever the platform keeps them."""
-    plugins = manifest.plugins
-    writes = [("plugins.storage.path", plugins.storage), ("plugins.lineage_backend.path", plugins.lineage_backend)]
-    for key, config in writes:
-        if config is not None and config.type in ("local", "file"):
-            contained(path.parent, config.path, file=path, key=key, allow_absolute=True)  # type: ignore[union-attr]
-    if plugins.catalog.type == "sql":  # relative to the warehouse
-        contained(path.parent, plugins.catalog.path, file=path, key="plugins.catalog.path", allow_absolute=True)
+    for slot, config in manifest.plugins.configured():
+        for name, value in config.local_paths().items():
+            contained(path.parent, value, file=path, key=f"plugins.{slot}.{name}", allow_absolute=True)
     for i, glob in enumerate(manifest.platform.products):
         contained(path.parent, glob, file=path, key=f"platform.products[{i}]")
 
@@ -301,8 +304,10 @@ def _generate(s: _State) -> None:
     )
     telemetry = s.plugins[PluginType.TELEMETRY_BACKEND]
     lineage = s.plugins[PluginType.LINEAGE_BACKEND]
-    otlp = telemetry[0].otlp_endpoint() if telemetry else None  # type: ignore[attr-defined]
-    otlp_protocol = getattr(manifest.plugins.telemetry_backend, "protocol", "grpc")
+    exporter = telemetry[0] if telemetry else None
+    assert exporter is None or isinstance(exporter, TelemetryBackendPlugin)
+    otlp = exporter.otlp_endpoint() if exporter else None
+    otlp_protocol = exporter.otlp_protocol() if exporter else "grpc"
     schedule = (
         Schedule(cron=spec.schedule.cron, timezone=spec.schedule.timezone, enabled=spec.schedule.enabled)
         if spec.schedule else None
@@ -347,12 +352,9 @@ def _generate(s: _State) -> None:
 def _lineage_transport(lineage: list[FloePlugin], manifest_dir: Path, out_dir: Path) -> dict[str, Any] | None:
     if not lineage:
         return None
-    transport: dict[str, Any] = lineage[0].transport_config()  # type: ignore[attr-defined]
-    path = transport.get("log_file_path")
-    if path and not path.startswith(("/", "~", "$")):
-        # like the warehouse: relative to the artifacts, so compiled output stays relocatable
-        transport = {**transport, "log_file_path": os.path.relpath(manifest_dir / path, out_dir)}
-    return transport
+    plugin = lineage[0]
+    assert isinstance(plugin, LineageBackendPlugin)
+    return plugin.compiled_transport(manifest_dir, out_dir)
 
 
 def output_location(product: Path, manifest_path: Path | None) -> tuple[Path, Path, Path]:
@@ -362,7 +364,7 @@ def output_location(product: Path, manifest_path: Path | None) -> tuple[Path, Pa
     if manifest_path is None:
         spec = load_model(spec_path, FloeSpec, forbid_infra_keys=True)
         manifest_path = (spec_path.parent / spec.platform.manifest).resolve()
-    return spec_path, manifest_path, default_output_dir(spec_path, load_model(manifest_path, PlatformManifest))
+    return spec_path, manifest_path, default_output_dir(spec_path, load_manifest(manifest_path))
 
 
 def default_output_dir(spec_path: Path, manifest: PlatformManifest) -> Path:

@@ -230,13 +230,15 @@ _SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("secret
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
-def load_model(path: Path, model: type[M], *, forbid_infra_keys: bool = False) -> M:
+def load_model(path: Path, model: type[M], *, forbid_infra_keys: bool = False,
+               context: dict[str, Any] | None = None) -> M:
     """Read ``path`` and validate it into ``model``; every problem is reported at once.
 
     Args:
         path: the YAML file.
         model: the pydantic model of the file.
         forbid_infra_keys: refuse secrets and infrastructure settings anywhere in the file (floe.yaml).
+        context: pydantic validation context (the plugin registry, for a manifest's plugin slots).
 
     Raises:
         ConfigError: naming the file, the key path, the value received and the fix.
@@ -245,7 +247,7 @@ def load_model(path: Path, model: type[M], *, forbid_infra_keys: bool = False) -
     if forbid_infra_keys:
         _check_infra_keys(path, data)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise _to_config_errors(path, exc, data) from exc
 

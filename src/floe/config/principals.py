@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from floe.config._base import SecretRef
+from floe.config.plugins import ProductPrincipal
 
 PER_PRODUCT = "per-product"
 
@@ -37,19 +38,15 @@ def product_secret_names(product: str) -> tuple[str, str]:
 
 
 def per_product(manifest: Any) -> bool:
-    return getattr(manifest.plugins.catalog, "principals", "shared") == PER_PRODUCT
+    """True when a plugin of the manifest (its catalog, in practice) gives each product its own principal."""
+    return bool(manifest.plugins.product_principals)
 
 
 def scope_to_product(manifest: Any, product: str) -> Any:
-    """The manifest as ``product`` sees it: catalog credentials are the product's own, and so are the
-    S3 keys when storage says ``access: product-principal``."""
+    """The manifest as ``product`` sees it: every plugin that knows per-product principals (the
+    catalog's client credentials, S3 keys with ``access: product-principal``) uses the product's own."""
     if not per_product(manifest):
         return manifest
     key_id, secret = (SecretRef(source="env", name=n) for n in product_secret_names(product))
-    plugins = manifest.plugins
-    update: dict[str, Any] = {
-        "catalog": plugins.catalog.model_copy(update={"client_id": key_id, "client_secret": secret})}
-    if getattr(plugins.storage, "access", "platform") == "product-principal":
-        update["storage"] = plugins.storage.model_copy(
-            update={"access_key_id": key_id, "secret_access_key": secret})
-    return manifest.model_copy(update={"plugins": plugins.model_copy(update=update)})
+    principal = ProductPrincipal(product=product, client_id=key_id, client_secret=secret)
+    return manifest.model_copy(update={"plugins": manifest.plugins.for_product(principal)})

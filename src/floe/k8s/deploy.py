@@ -29,13 +29,17 @@ def values_from_manifest(manifest: Any, products: list[str]) -> dict[str, Any]:
         "manifest": {"governance": manifest.governance.model_dump(mode="json"),
                      "approved": manifest.approved.model_dump(mode="json")},
     }
-    catalog = manifest.plugins.catalog
-    if catalog.type in {"polaris", "iceberg-rest"}:
-        values["polaris"] = {"catalog": {"name": catalog.warehouse}}
-    runs = getattr(manifest.plugins.orchestrator, "max_concurrent_runs", None)
-    if runs is not None:
-        values["dagster"] = {"maxConcurrentRuns": runs}
+    for _, config in manifest.plugins.configured():
+        _merge(values, config.chart_values())
     return values
+
+
+def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 @dataclass(frozen=True)

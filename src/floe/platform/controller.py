@@ -17,15 +17,13 @@ from floe.errors import FloeError
 from floe.platform.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
 from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
+from floe.plugins.registry import load_manifest as _load_manifest
 
 DEFAULT_MANIFEST = Path("demo/manifest.yaml")
 
 
 def load_manifest(path: Path) -> Any:
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
-
-    return load_model(path, PlatformManifest)
+    return _load_manifest(path)
 
 
 def discover_products(manifest_path: Path, manifest: Any) -> list[Path]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from floe.platform.home import Home
 from floe.platform.services import ServiceSpec
+from floe.plugins.registry import load_manifest
 
 STATE_FILE = "state.json"
 PID_FILE = "supervisor.pid"
@@ -222,14 +223,12 @@ def main() -> None:
     parser.add_argument("--manifest", required=True, type=Path)
     parser.add_argument("--product-dir", action="append", default=[], type=Path)
     args = parser.parse_args()
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
     from floe.platform.home import ensure_secrets
     from floe.platform.services import build_services
 
     home = Home.current()
     home.ensure()
-    manifest = load_model(args.manifest, PlatformManifest)
+    manifest = load_manifest(args.manifest)
     secrets = ensure_secrets(home)
     services = build_services(manifest, home, secrets, args.product_dir)
     pid_file = home.run / PID_FILE

@@ -18,7 +18,7 @@ from floe.plugins.interfaces import (
     StoragePlugin,
     TelemetryBackendPlugin,
 )
-from floe.plugins.registry import PluginRegistry, get_registry, is_compatible
+from floe.plugins.registry import PluginRegistry, get_registry, is_compatible, load_manifest
 from floe.plugins.types import PluginType
 
 __all__ = [
@@ -45,4 +45,5 @@ __all__ = [
     "TelemetryBackendPlugin",
     "get_registry",
     "is_compatible",
+    "load_manifest",
 ]

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from floe.config.plugins import PluginConfig
 from floe.plugins.types import PluginType
 
 FLOE_PLUGIN_API_VERSION = "1.0"
@@ -45,7 +46,7 @@ class FloePlugin(ABC):
     version: ClassVar[str] = "0.1.0"
     floe_api_version: ClassVar[str] = FLOE_PLUGIN_API_VERSION
     description: ClassVar[str] = ""
-    config_model: ClassVar[type[BaseModel] | None] = None
+    config_model: ClassVar[type[PluginConfig] | None] = None
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config
@@ -53,6 +54,10 @@ class FloePlugin(ABC):
     @property
     def configured(self) -> bool:
         return self.config is not None
+
+    def describe(self) -> str:
+        """How messages name this configured plugin (no secrets: e.g. a URL without its path)."""
+        return self.name
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         """Report whether the plugin can do its job now. Must return within ``timeout``, never raise."""

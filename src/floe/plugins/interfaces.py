@@ -4,10 +4,10 @@ packages) and are found through entry points."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import SecretStr
 
@@ -43,6 +43,11 @@ class OrchestratorPlugin(FloePlugin):
     def definitions_module(self, artifacts_path: Path) -> str:
         """Source of the thin module that loads the product's definitions from its artifacts."""
 
+    def service_url(self) -> str | None:
+        """Where the platform's orchestrator answers (runs are launched there); None: runs happen in
+        the calling process."""
+        return None
+
     @abstractmethod
     def build_definitions(self, artifacts: CompiledArtifacts, artifacts_path: Path) -> Any:
         """Build the orchestrator's definitions (assets, jobs, schedules, sensors) from artifacts."""
@@ -58,6 +63,15 @@ class CatalogPlugin(FloePlugin):
     @abstractmethod
     def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
         """How DuckDB attaches this catalog (None: DuckDB writes local tables and floe exports them)."""
+
+    def endpoint(self) -> str | None:
+        """The catalog's network address, for reachability checks (None: a local file)."""
+        return None
+
+    def run_env(self, resolve: SecretResolver) -> dict[str, str]:
+        """Environment a run needs to reach this catalog (the variables its dbt profile reads), secrets
+        resolved now with ``resolve``; never written anywhere."""
+        return {}
 
     def table_properties(self, governance: ResolvedGovernance) -> dict[str, str]:
         """Iceberg table properties derived from compiled governance."""
@@ -84,6 +98,11 @@ class StoragePlugin(FloePlugin):
     def dbt_secrets(self) -> list[dict[str, Any]]:
         """dbt-duckdb ``secrets:`` entries, values as env_var() references."""
 
+    def run_env(self, resolve: SecretResolver) -> dict[str, str]:
+        """Environment a run needs to reach this storage (the variables ``dbt_secrets`` reads), secrets
+        resolved now with ``resolve``; never written anywhere."""
+        return {}
+
 
 class TelemetryBackendPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.TELEMETRY_BACKEND
@@ -92,6 +111,10 @@ class TelemetryBackendPlugin(FloePlugin):
     def otlp_endpoint(self) -> str | None:
         """Where spans go (None: console / no export)."""
 
+    def otlp_protocol(self) -> Literal["grpc", "http"]:
+        """How spans are sent to ``otlp_endpoint``: OTLP over gRPC or over HTTP (protobuf)."""
+        return "grpc"
+
 
 class LineageBackendPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.LINEAGE_BACKEND
@@ -99,6 +122,15 @@ class LineageBackendPlugin(FloePlugin):
     @abstractmethod
     def transport_config(self) -> dict[str, Any]:
         """openlineage-python transport config (``{"type": "http", "url": ...}``)."""
+
+    def compiled_transport(self, manifest_dir: Path, artifacts_dir: Path) -> dict[str, Any]:
+        """The transport as the compiled artifacts store it: paths the manifest gives relative to its
+        folder are stored relative to ``artifacts_dir``, so compiled output stays relocatable."""
+        return self.transport_config()
+
+    def run_transport(self, stored: dict[str, Any], artifacts_dir: Path) -> dict[str, Any]:
+        """The stored transport as a run uses it (relative paths resolved from ``artifacts_dir``)."""
+        return stored
 
 
 @dataclass(frozen=True)
@@ -161,6 +193,10 @@ class AlertEvent:
 
 class AlertChannelPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.ALERT_CHANNEL
+
+    def bind_run(self, *, resolve: Callable[[SecretRef], str], log: Callable[[str], None] | None) -> None:
+        """Called by the run that sends alerts, before ``send_alert``: ``resolve`` resolves secret
+        references (at send time, never stored), ``log`` writes to the run's log (None: stderr)."""
 
     @abstractmethod
     def send_alert(self, event: AlertEvent) -> bool:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import concurrent.futures
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from floe.config.loader import load_model
+from floe.config.manifest import PlatformManifest
+from floe.config.plugins import CONTEXT_KEY, PluginConfig
 from floe.errors import PluginConfigurationError, PluginIncompatibleError, PluginNotFoundError
 from floe.plugins.base import FLOE_PLUGIN_API_VERSION, FloePlugin, HealthState, HealthStatus
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe.config.manifest import PlatformManifest
+    from floe.compiler.artifacts import PluginRef
 
 
 def is_compatible(plugin_api: str, platform_api: str = FLOE_PLUGIN_API_VERSION) -> bool:
@@ -101,13 +105,36 @@ class PluginRegistry:
         self._classes[key] = cls
         return cls
 
+    # -- configuration ----------------------------------------------------------------------------
+    def config_model(self, slot: str, type_name: str) -> type[PluginConfig] | None:
+        """The config model of the plugin ``type_name`` in manifest slot ``slot`` (None: not installed).
+
+        Loads (imports) only that one plugin; a plugin without a ``config_model`` takes ``{type}`` only.
+        """
+        ptype = PluginType.from_slot(slot)
+        if type_name not in self.names(ptype) and (ptype, type_name) not in self._classes:
+            return None
+        return self.get(ptype, type_name).config_model or PluginConfig
+
+    def type_names(self, slot: str) -> list[str]:
+        """Every installed plugin name for manifest slot ``slot``, third-party ones included."""
+        ptype = PluginType.from_slot(slot)
+        return sorted({*self.names(ptype), *(n for (t, n) in self._classes if t is ptype)})
+
+    def validation_context(self) -> dict[str, Any]:
+        """The pydantic context under which a manifest's plugin slots are validated by this registry."""
+        return {CONTEXT_KEY: self}
+
+    def load_manifest(self, path: Path) -> PlatformManifest:
+        """Read and validate manifest.yaml, each plugin slot by its plugin's own config model."""
+        return load_model(path, PlatformManifest, context=self.validation_context())
+
     def create(self, ptype: PluginType, name: str, config: BaseModel | dict[str, Any] | None) -> FloePlugin:
         cls = self.get(ptype, name)
         if isinstance(config, dict):
-            if cls.config_model is None:
-                raise PluginConfigurationError("takes no configuration", plugin=name, version=cls.version)
+            model = cls.config_model or PluginConfig
             try:
-                config = cls.config_model.model_validate(config)
+                config = model.model_validate(config)
             except ValidationError as exc:
                 fields = "; ".join(
                     f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
@@ -115,6 +142,10 @@ class PluginRegistry:
                 raise PluginConfigurationError(f"invalid configuration: {fields}", plugin=name,
                                                version=cls.version) from exc
         return cls(config)
+
+    def from_ref(self, ptype: PluginType, ref: PluginRef) -> FloePlugin:
+        """Rebuild the plugin a compiled artifact refers to, from its stored (typed) configuration."""
+        return self.create(ptype, ref.type, {"type": ref.type, **ref.config})
 
     def from_manifest(self, manifest: PlatformManifest) -> dict[PluginType, list[FloePlugin]]:
         """Instantiate the configured plugin of every slot (lists for alert channels)."""
@@ -129,6 +160,10 @@ class PluginRegistry:
         abc = PLUGIN_ABC_MAP[ptype]
         if not (isinstance(cls, type) and issubclass(cls, abc)):
             raise PluginIncompatibleError(f"does not implement {abc.__name__}", plugin=name)
+        model = cls.config_model
+        if model is not None and not (isinstance(model, type) and issubclass(model, PluginConfig)):
+            raise PluginIncompatibleError("config_model must subclass floe.config.plugins.PluginConfig",
+                                          plugin=name, version=cls.version)
         try:
             ok = is_compatible(cls.floe_api_version)
         except ValueError as exc:
@@ -183,12 +218,8 @@ class PluginRegistry:
             return HealthStatus(HealthState.UNHEALTHY, f"{type(exc).__name__}: {exc}")
 
 
-def _configs(manifest: PlatformManifest, ptype: PluginType) -> list[Any]:
-    plugins = manifest.plugins
-    if ptype is PluginType.ALERT_CHANNEL:
-        return list(plugins.alert_channels)
-    value = getattr(plugins, ptype.value)
-    return [value] if value is not None else []
+def _configs(manifest: PlatformManifest, ptype: PluginType) -> list[PluginConfig]:
+    return [cfg for slot, cfg in manifest.plugins.configured() if slot == ptype.slot]
 
 
 _registry: PluginRegistry | None = None
@@ -199,6 +230,11 @@ def get_registry() -> PluginRegistry:
     if _registry is None:
         _registry = PluginRegistry()
     return _registry
+
+
+def load_manifest(path: Path) -> PlatformManifest:
+    """Read and validate manifest.yaml with the installed plugins (see ``PluginRegistry.load_manifest``)."""
+    return get_registry().load_manifest(Path(path))
 
 
 def _reset_registry() -> None:

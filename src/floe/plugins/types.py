@@ -22,6 +22,15 @@ class PluginType(str, Enum):
     IDENTITY = "identity"
 
     @property
+    def slot(self) -> str:
+        """The key of this type under ``plugins:`` in manifest.yaml (alert channels are a list)."""
+        return "alert_channels" if self is PluginType.ALERT_CHANNEL else self.value
+
+    @classmethod
+    def from_slot(cls, slot: str) -> PluginType:
+        return cls.ALERT_CHANNEL if slot == "alert_channels" else cls(slot)
+
+    @property
     def entry_point_group(self) -> str:
         return _GROUPS[self]
 

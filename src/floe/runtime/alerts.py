@@ -53,7 +53,7 @@ def failure_event(ctx: RunContext, *, run_id: str, error: BaseException, since: 
         what = ", ".join(f"{f.name} ({f.kind} {f.status})" for f in found.failed)
     else:
         what = reason.splitlines()[0][:200]
-    url = a.plugins.orchestrator.config.get("url")
+    url = ctx.orchestrator_plugin().service_url()
     return AlertEvent(
         product=a.metadata.product_name,
         severity="error",
@@ -107,21 +107,19 @@ class FailureAlert:
     def _channels(self) -> Iterator[tuple[str, AlertChannelPlugin]]:
         """Each configured channel, bound to this run's secrets plugin and log; one that cannot be
         created is logged and left out."""
-        from floe.plugins.alert.channels import RunBound, redacted
         from floe.plugins.interfaces import AlertChannelPlugin, SecretResolver
         from floe.plugins.registry import get_registry
         from floe.plugins.types import PluginType
 
         resolver: SecretResolver | None = None
         for ref in self.ctx.artifacts.plugins.alert_channels:
-            label = ref.type + (f" ({redacted(str(ref.config['url']))})" if ref.config.get("url") else "")
+            label = ref.type
             try:
-                channel = get_registry().create(PluginType.ALERT_CHANNEL, ref.type, {"type": ref.type, **ref.config})
+                channel = get_registry().from_ref(PluginType.ALERT_CHANNEL, ref)
                 assert isinstance(channel, AlertChannelPlugin)
-                if isinstance(channel, RunBound):
-                    resolver = resolver or SecretResolver(self.ctx.secrets_plugin())
-                    channel.bind_run(resolve=resolver,
-                                     log=self._run_log.error if self._run_log is not None else None)
+                label = channel.describe()
+                resolver = resolver or SecretResolver(self.ctx.secrets_plugin())
+                channel.bind_run(resolve=resolver, log=self._run_log.error if self._run_log is not None else None)
             except Exception as exc:
                 self.log.warning(f"floe: alert channel {label} failed for run {self.run_id}: "
                                  f"{type(exc).__name__}: {exc}")

@@ -7,10 +7,19 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from floe.compiler.artifacts import CompiledArtifacts
 from floe.errors import ConfigError
+from floe.plugins.base import FloePlugin
+from floe.plugins.interfaces import (
+    CatalogPlugin,
+    LineageBackendPlugin,
+    OrchestratorPlugin,
+    SecretsPlugin,
+    StoragePlugin,
+)
+from floe.plugins.types import PluginType
 
 
 @dataclass(frozen=True)
@@ -54,69 +63,61 @@ class RunContext:
         return env
 
     def _dbt_credentials(self) -> dict[str, str]:
-        """The env vars the generated profile's env_var() calls read, resolved by the secrets plugin."""
-        from floe.config._base import SecretRef
+        """The env vars the generated profile's env_var() calls read: what the catalog and storage
+        plugins say a run needs, secrets resolved now by the secrets plugin."""
+        from floe.plugins.interfaces import SecretResolver
 
-        resolve = self.secrets_plugin().get_secret
-        wanted = {
-            "FLOE_CATALOG_CLIENT_ID": self.artifacts.plugins.catalog.config.get("client_id"),
-            "FLOE_CATALOG_CLIENT_SECRET": self.artifacts.plugins.catalog.config.get("client_secret"),
-            "FLOE_S3_ACCESS_KEY_ID": self.artifacts.plugins.storage.config.get("access_key_id"),
-            "FLOE_S3_SECRET_ACCESS_KEY": self.artifacts.plugins.storage.config.get("secret_access_key"),
-        }
-        return {
-            name: resolve(SecretRef.model_validate(ref)).get_secret_value()
-            for name, ref in wanted.items() if ref is not None
-        }
+        resolve = SecretResolver(self.secrets_plugin())
+        return {**self.catalog_plugin().run_env(resolve), **self.storage_plugin().run_env(resolve)}
 
     def lineage_transport(self) -> dict[str, Any] | None:
         """The artifacts' lineage transport with file paths made absolute (relative = to artifacts)."""
         transport = self.artifacts.observability.lineage_transport
-        if transport and transport.get("type") == "file":
-            path = Path(os.path.expandvars(str(transport["log_file_path"]))).expanduser()
-            if not path.is_absolute():
-                path = (self.out_dir / path).resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return {**transport, "log_file_path": str(path)}
-        return transport
+        if transport is None or self.artifacts.plugins.lineage_backend is None:
+            return transport
+        lineage = cast(LineageBackendPlugin, self.plugin(PluginType.LINEAGE_BACKEND))
+        return lineage.run_transport(transport, self.out_dir)
 
     def dbt_vars_arg(self) -> list[str]:
         return ["--vars", json.dumps(self.artifacts.dbt.vars, sort_keys=True)]
 
-    def secrets_plugin(self) -> Any:
+    def plugin(self, ptype: PluginType) -> FloePlugin:
+        """The plugin of slot ``ptype``, rebuilt from the artifacts' stored configuration through the
+        registry (which checks that it implements the slot's ABC)."""
         from floe.plugins.registry import get_registry
-        from floe.plugins.types import PluginType
 
-        ref = self.artifacts.plugins.secrets
-        return get_registry().create(PluginType.SECRETS, ref.type, {"type": ref.type, **ref.config})
+        ref = getattr(self.artifacts.plugins, ptype.slot)
+        if ref is None:
+            raise ConfigError(f"this product's artifacts configure no {ptype.value} plugin",
+                              file=self.artifacts_path, key=f"plugins.{ptype.slot}",
+                              hint=f"set plugins.{ptype.slot} in manifest.yaml and recompile")
+        return get_registry().from_ref(ptype, ref)
+
+    def secrets_plugin(self) -> SecretsPlugin:
+        return cast(SecretsPlugin, self.plugin(PluginType.SECRETS))
+
+    def catalog_plugin(self) -> CatalogPlugin:
+        return cast(CatalogPlugin, self.plugin(PluginType.CATALOG))
+
+    def storage_plugin(self) -> StoragePlugin:
+        return cast(StoragePlugin, self.plugin(PluginType.STORAGE))
+
+    def orchestrator_plugin(self) -> OrchestratorPlugin:
+        return cast(OrchestratorPlugin, self.plugin(PluginType.ORCHESTRATOR))
 
     def catalog_properties(self) -> dict[str, str]:
         """PyIceberg catalog properties, secrets resolved now (never written anywhere)."""
-        from floe.plugins.interfaces import CatalogPlugin, SecretResolver, StoragePlugin
-        from floe.plugins.registry import get_registry
-        from floe.plugins.types import PluginType
+        from floe.plugins.interfaces import SecretResolver
 
-        reg = get_registry()
         resolve = SecretResolver(self.secrets_plugin())
-        c = self.artifacts.plugins.catalog
-        s = self.artifacts.plugins.storage
-        catalog = reg.create(PluginType.CATALOG, c.type, {"type": c.type, **c.config})
-        storage = reg.create(PluginType.STORAGE, s.type, {"type": s.type, **s.config})
-        assert isinstance(catalog, CatalogPlugin) and isinstance(storage, StoragePlugin)
         root = self.warehouse_root
         if root.startswith("file://"):
             Path(root.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-        return {**catalog.pyiceberg_properties(resolve, root), **storage.fileio_properties(resolve)}
+        return {**self.catalog_plugin().pyiceberg_properties(resolve, root),
+                **self.storage_plugin().fileio_properties(resolve)}
 
     def table_properties(self) -> dict[str, str]:
-        from floe.plugins.interfaces import CatalogPlugin
-        from floe.plugins.registry import get_registry
-        from floe.plugins.types import PluginType
-
-        c = self.artifacts.plugins.catalog
-        catalog = get_registry().create(PluginType.CATALOG, c.type, {"type": c.type, **c.config})
-        assert isinstance(catalog, CatalogPlugin)
-        return catalog.table_properties(self.artifacts.governance)
+        return self.catalog_plugin().table_properties(self.artifacts.governance)
 
 
 def env_flag(name: str) -> bool:

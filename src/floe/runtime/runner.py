@@ -95,9 +95,10 @@ def _prepare(product: Path, manifest_path: Path | None) -> _Prepared:
     artifacts_path = compile_for_run(product, manifest_path)
     ctx = RunContext.load(artifacts_path)
     _check_telemetry(ctx)
-    url = ctx.artifacts.plugins.orchestrator.config.get("url")
+    url = ctx.orchestrator_plugin().service_url()
     if not url:
-        raise FloeError("this manifest runs Dagster in-process (plugins.orchestrator.url is not set)",
+        raise FloeError(f"this manifest runs {ctx.artifacts.plugins.orchestrator.type} in-process "
+                        "(plugins.orchestrator.url is not set)",
                         hint="drop --platform, or use the platform manifest (demo/manifest.yaml)")
     dbt_manifest = ensure_dbt_manifest(ctx)
     return _Prepared(ctx, url, max(artifacts_path.stat().st_mtime, dbt_manifest.stat().st_mtime), started)

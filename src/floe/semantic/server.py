@@ -74,8 +74,7 @@ def create_app(contexts: list[RunContext], token: str) -> Starlette:
         from floe._net import reachable
 
         body: dict[str, Any] = {"products": sorted(products)}
-        uris = {str(ctx.artifacts.plugins.catalog.config["uri"]) for ctx in products.values()
-                if ctx.artifacts.plugins.catalog.config.get("uri")}
+        uris = {u for ctx in products.values() if (u := ctx.catalog_plugin().endpoint())}
         down = [u for u in sorted(uris) if not reachable(u, timeout=1.0)]
         if down:
             return JSONResponse({**body, "status": "unhealthy", "reason": f"catalog {', '.join(down)} unreachable"},

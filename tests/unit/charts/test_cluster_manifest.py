@@ -21,9 +21,9 @@ from pydantic import BaseModel
 
 from floe.compiler.stages import compile_pipeline
 from floe.config._base import SecretRef
-from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
 from floe.k8s.render import ChartRenderError
+from floe.plugins.registry import load_manifest
 
 from .conftest import PLATFORM, PLATFORM_COMBOS, REPO, Rendered, validate_k8s
 
@@ -42,10 +42,10 @@ def manifest_text(r: Rendered) -> str:
     return str(r.named("ConfigMap", CONFIGMAP)["data"]["manifest.yaml"])
 
 
-def load_manifest(r: Rendered, tmp_path: Path) -> tuple[Path, PlatformManifest]:
+def load_rendered(r: Rendered, tmp_path: Path) -> tuple[Path, PlatformManifest]:
     path = tmp_path / "manifest.yaml"
     path.write_text(manifest_text(r))
-    return path, load_model(path, PlatformManifest)
+    return path, load_manifest(path)
 
 
 def dagster_pod(r: Rendered, role: str) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def compile_script(r: Rendered, role: str) -> tuple[dict[str, Any], list[list[st
 
 @pytest.mark.parametrize("combo", PLATFORM_COMBOS)
 def test_manifest_loads_as_a_platform_manifest(rendered, tmp_path: Path, combo: str) -> None:
-    _, manifest = load_manifest(rendered(combo), tmp_path)
+    _, manifest = load_rendered(rendered(combo), tmp_path)
     plugins = manifest.plugins
     assert (plugins.catalog.type, plugins.storage.type) == ("polaris", "s3")
     assert plugins.catalog.warehouse == ("floe" if combo == "platform-default" else "floe-e2e")
@@ -102,7 +102,7 @@ def test_manifest_loads_as_a_platform_manifest(rendered, tmp_path: Path, combo: 
     assert plugins.lineage_backend is not None and plugins.lineage_backend.type == "marquez"
     assert plugins.rbac is not None and plugins.rbac.namespace == "floe-test"
     # governance as the local platform's manifest has it (snapshot retention aside, which demo raises)
-    local = load_model(REPO / "demo" / "manifest.yaml", PlatformManifest)
+    local = load_manifest(REPO / "demo" / "manifest.yaml")
     ours = manifest.governance.model_dump(exclude={"snapshot_keep_last"})
     assert ours == local.governance.model_dump(exclude={"snapshot_keep_last"})
     assert manifest.approved == local.approved
@@ -127,7 +127,7 @@ def test_every_endpoint_is_a_service_of_this_release(rendered, combo: str) -> No
 @pytest.mark.parametrize("combo", PLATFORM_COMBOS)
 def test_credentials_are_env_references_the_dagster_pods_receive(rendered, tmp_path: Path, combo: str) -> None:
     r = rendered(combo)
-    _, manifest = load_manifest(r, tmp_path)
+    _, manifest = load_rendered(r, tmp_path)
     # plugins: what runs use (artifacts.registry is `floe artifacts`' and keeps floe's default refs)
     refs = secret_refs(manifest.plugins)
     assert refs and {ref.source for ref in refs} == {"env"}
@@ -143,7 +143,7 @@ def test_demo_products_compile_against_it_and_their_runs_find_every_secret(
     rendered, tmp_path: Path, combo: str
 ) -> None:
     r = rendered(combo)
-    path, _ = load_manifest(r, tmp_path)
+    path, _ = load_rendered(r, tmp_path)
     received = secret_env(r, "daemon")
     assert received == secret_env(r, "webserver")
     for product in (p["name"] for p in r.values["products"]):
@@ -233,7 +233,7 @@ def test_values_lay_plugins_over_the_generated_ones(render_with, tmp_path: Path)
         }
     }
     r = render_with(PLATFORM, ("values-test.yaml", "values-demo.yaml"), values)
-    path, manifest = load_manifest(r, tmp_path)
+    path, manifest = load_rendered(r, tmp_path)
     assert manifest.plugins.catalog.principals == "shared"
     assert manifest.plugins.catalog.uri == f"http://{FULLNAME}-polaris:8181/api/catalog"  # merged, not replaced
     assert manifest.plugins.lineage_backend is not None and manifest.plugins.lineage_backend.type == "console"
@@ -249,14 +249,14 @@ def test_disabled_services_leave_the_manifest_and_an_external_s3_is_used(render_
     values = {"seaweedfs": {"enabled": False}, "storage": {"endpoint": "https://s3.eu-west-1.amazonaws.com"},
               "jaeger": {"enabled": False}, "marquez": {"enabled": False}, "cube": {"enabled": False}}
     r = render_with(PLATFORM, ("values-test.yaml",), values)
-    _, manifest = load_manifest(r, tmp_path)
+    _, manifest = load_rendered(r, tmp_path)
     plugins = manifest.plugins
     assert plugins.storage.type == "s3" and plugins.storage.endpoint == "https://s3.eu-west-1.amazonaws.com"
     assert plugins.telemetry_backend is not None
     assert plugins.telemetry_backend.type == "otlp" and plugins.telemetry_backend.query_url is None
     assert plugins.lineage_backend is None and plugins.semantic_layer is None
     r = render_with(PLATFORM, ("values-test.yaml",), {"otel": {"enabled": False}})
-    assert load_manifest(r, tmp_path)[1].plugins.telemetry_backend is None
+    assert load_rendered(r, tmp_path)[1].plugins.telemetry_backend is None
 
 
 def test_existing_config_map_replaces_the_generated_manifest(render_with) -> None:
@@ -280,13 +280,13 @@ def test_deploy_carries_the_manifests_governance_into_the_cluster(render_with, t
     from floe.config.governance import EnforcementLevel
     from floe.k8s.deploy import values_from_manifest
 
-    local = load_model(REPO / "demo" / "manifest.yaml", PlatformManifest)
+    local = load_manifest(REPO / "demo" / "manifest.yaml")
     stricter = local.governance.model_copy(update={"naming": None, "snapshot_keep_last": 9,
                                                    "policy_enforcement_level": EnforcementLevel.STRICT})
     local = local.model_copy(update={"governance": stricter})
     values = values_from_manifest(local, ["customer-360"])
     r = render_with(PLATFORM, ("values-test.yaml", "values-demo.yaml"), values)
-    _, cluster = load_manifest(r, tmp_path)
+    _, cluster = load_rendered(r, tmp_path)
     assert cluster.governance == local.governance and cluster.approved == local.approved
     # the endpoints stay the cluster's own
     assert cluster.plugins.catalog.type == "polaris" and "127.0.0.1" not in manifest_text(r)

@@ -8,13 +8,13 @@ import kubernetes_validate
 import pytest
 from tests.conftest import DEMO, PRODUCTS
 
-from floe.config import PlatformManifest, load_model
 from floe.errors import FloeError
 from floe.k8s.deploy import deploy, values_from_manifest
+from floe.plugins.registry import load_manifest
 
 
 def test_values_carry_products_and_warehouse() -> None:
-    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.yaml")
     values = values_from_manifest(manifest, PRODUCTS)
     assert values["products"] == [{"name": p} for p in PRODUCTS]
     assert values["polaris"]["catalog"]["name"] == "floe-e2e"
@@ -22,7 +22,7 @@ def test_values_carry_products_and_warehouse() -> None:
 
 
 def test_manifest_max_concurrent_runs_reaches_the_chart() -> None:
-    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.yaml")
     orchestrator = manifest.plugins.orchestrator.model_copy(update={"max_concurrent_runs": 3})
     plugins = manifest.plugins.model_copy(update={"orchestrator": orchestrator})
     manifest = manifest.model_copy(update={"plugins": plugins})
@@ -30,7 +30,7 @@ def test_manifest_max_concurrent_runs_reaches_the_chart() -> None:
 
 
 def test_dry_run_renders_valid_objects_with_a_code_location_per_product(tmp_path: Path) -> None:
-    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.yaml")
     result = deploy(DEMO / "manifest.yaml", manifest, PRODUCTS, release="floe-platform", namespace="floe",
                     values_files=[Path("charts/floe-platform/values-test.yaml")], dry_run=True,
                     output=tmp_path)
@@ -46,7 +46,7 @@ def test_dry_run_renders_valid_objects_with_a_code_location_per_product(tmp_path
 
 def test_apply_without_helm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    manifest = load_model(DEMO / "manifest.yaml", PlatformManifest)
+    manifest = load_manifest(DEMO / "manifest.yaml")
     with pytest.raises(FloeError, match="helm CLI is not installed"):
         deploy(DEMO / "manifest.yaml", manifest, PRODUCTS, release="r", namespace="n", values_files=[],
                dry_run=False, output=None)

@@ -13,9 +13,8 @@ import yaml
 
 from floe.cli.main import app
 from floe.compiler.stages import compile_pipeline, default_output_dir
-from floe.config.loader import load_model
-from floe.config.manifest import PlatformManifest
 from floe.k8s.render import ChartRenderError
+from floe.plugins.registry import load_manifest
 
 from .conftest import JOBS, JOBS_COMBOS, PLATFORM, REPO, containers, labels_of, pod_specs, validate_k8s
 
@@ -86,7 +85,7 @@ def platform_manifest(rendered, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_runs_mount_the_platform_manifest_and_compile_into_an_emptydir(
     rendered, platform_manifest: Path, combo: str
 ) -> None:
-    manifest = load_model(platform_manifest, PlatformManifest)
+    manifest = load_manifest(platform_manifest)
     platform = rendered("platform-test")
     for product, run in _runs(rendered(combo)).items():
         pod = _pod(run)

@@ -31,6 +31,7 @@ from floe.oci.promotion import (
 )
 from floe.oci.signing import VerificationResult
 from floe.oci.tags import ArtifactRef
+from floe.plugins.registry import load_manifest
 
 ENVS = ("dev", "staging", "prod")
 REPO = "floe/customer-360"
@@ -73,13 +74,11 @@ def test_unknown_environment_is_named(source: str, target: str) -> None:
 
 # -- config (manifest.yaml artifacts.promotion) ------------------------------------------------------
 def test_config_defaults_and_manifest_section(tmp_path: Path) -> None:
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
 
     default = PromotionConfig()
     assert default.env_tuple == ENVS
     assert [default.gates_for(e).vulnerability_audit for e in ENVS] == ["if_configured", "if_configured", "required"]
-    manifest = load_model(manifest_with(tmp_path, """registry:
+    manifest = load_manifest(manifest_with(tmp_path, """registry:
   url: https://registry.example.com
   username: env:CI_USER
   password: file:/run/secrets/registry
@@ -95,13 +94,13 @@ promotion:
     - name: prod
       gates:
         vulnerability_audit: required
-"""), PlatformManifest)
+"""))
     cfg = manifest.artifacts.promotion
     assert cfg.env_tuple == ("dev", "qa", "prod") and cfg.audit_command == ["pip-audit", "--strict"]
     assert not cfg.gates_for("qa").tests_passed and cfg.gates_for("prod").vulnerability_audit == "required"
     assert manifest.registry_url == "https://registry.example.com"
     assert str(manifest.artifacts.registry.password) == "file:/run/secrets/registry"
-    embedded = load_model(Path(__file__).parents[3] / "demo" / "manifest.embedded.yaml", PlatformManifest)
+    embedded = load_manifest(Path(__file__).parents[3] / "demo" / "manifest.embedded.yaml")
     assert embedded.registry_url == "http://127.0.0.1:5050" and embedded.artifacts.promotion == default
 
 
@@ -118,12 +117,10 @@ promotion:
     ("registry:\n  password: hunter2\n", "artifacts.registry.password", "must look like 'env:NAME'"),
 ])
 def test_config_errors_name_file_key_and_fix(tmp_path: Path, text: str, key: str, fragment: str) -> None:
-    from floe.config.loader import load_model
-    from floe.config.manifest import PlatformManifest
 
     path = manifest_with(tmp_path, text)
     with pytest.raises(ConfigError) as exc:
-        load_model(path, PlatformManifest)
+        load_manifest(path)
     message = str(exc.value)
     assert message.startswith(f"{path}: {key}: ") and fragment in message, message
 

@@ -11,24 +11,27 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from floe.config.plugins import ConsoleAlertConfig, WebhookAlertConfig
+from pydantic import Field
+
+from floe.config._base import SecretRef, Url
+from floe.config.plugins import PluginConfig
 from floe.errors import FloeError
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import AlertChannelPlugin, AlertEvent
 
-if TYPE_CHECKING:
-    from floe.config._base import SecretRef
+
+class ConsoleAlertConfig(PluginConfig):
+    type: Literal["console"]
 
 
-@runtime_checkable
-class RunBound(Protocol):
-    """An alert channel that uses the sending run's secrets and log."""
-
-    def bind_run(self, *, resolve: Callable[[SecretRef], str], log: Callable[[str], None] | None) -> None:
-        """Use ``resolve`` for secret references and ``log`` (None: stderr) for what it writes."""
+class WebhookAlertConfig(PluginConfig):
+    type: Literal["webhook"]
+    url: Url
+    token: SecretRef | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
 def redacted(url: str) -> str:
@@ -53,6 +56,9 @@ class WebhookAlertPlugin(AlertChannelPlugin):
 
     def bind_run(self, *, resolve: Callable[[SecretRef], str], log: Callable[[str], None] | None) -> None:
         self._resolve = resolve
+
+    def describe(self) -> str:
+        return f"{self.name} ({redacted(self.config.url)})" if self.config is not None else self.name
 
     def validate_config(self) -> list[str]:
         if self.config is None:

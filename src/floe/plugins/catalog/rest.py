@@ -2,20 +2,90 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from floe.config.plugins import IcebergRestCatalogConfig, PolarisCatalogConfig
+from floe.config._base import SecretRef, Url
+from floe.config.plugins import PluginConfig, ProductPrincipal
 from floe.plugins._http import tcp_reachable
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import CatalogPlugin, SecretResolver
+
+
+class _RestCatalogConfig(PluginConfig):
+    """What both REST catalogs share: OAuth2 client credentials, optionally one pair per product."""
+
+    if TYPE_CHECKING:  # fields of the subclasses, declared there to keep their order
+        uri: str
+        warehouse: str
+        client_id: SecretRef
+        client_secret: SecretRef
+        principals: str
+
+    @property
+    def product_principals(self) -> bool:
+        return self.principals == "per-product"
+
+    def chart_values(self) -> dict[str, Any]:
+        # on Kubernetes the chart runs Polaris; its catalog is named like this warehouse
+        return {"polaris": {"catalog": {"name": self.warehouse}}}
+
+    def for_product(self, principal: ProductPrincipal) -> Self:
+        if not self.product_principals:
+            return self
+        return self.model_copy(update={"client_id": principal.client_id, "client_secret": principal.client_secret})
+
+
+class IcebergRestCatalogConfig(_RestCatalogConfig):
+    type: Literal["iceberg-rest"]
+    uri: Url
+    warehouse: str
+    client_id: SecretRef
+    client_secret: SecretRef
+    oauth2_token_path: str = "v1/oauth/tokens"  # noqa: S105 - a URL path, not a password
+    principals: Literal["shared", "per-product"] = "shared"
+    """shared: every product uses client_id/client_secret. per-product: each product runs as its own
+    principal (``env:FLOE_PRODUCT_<PRODUCT>_CLIENT_ID``/``_CLIENT_SECRET``), granted only its
+    ``<product>_raw`` and ``<product>`` namespaces; client_id/client_secret stay the platform's."""
+
+
+class PolarisCatalogConfig(_RestCatalogConfig):
+    type: Literal["polaris"]
+    uri: Url
+    """Iceberg REST base, e.g. http://127.0.0.1:8181/api/catalog"""
+    management_uri: Url | None = None
+    warehouse: str
+    client_id: SecretRef
+    client_secret: SecretRef
+    scope: str = "PRINCIPAL_ROLE:ALL"
+    principals: Literal["shared", "per-product"] = "shared"
+    """shared: every product uses client_id/client_secret. per-product: each product runs as its own
+    principal (``env:FLOE_PRODUCT_<PRODUCT>_CLIENT_ID``/``_CLIENT_SECRET``), granted only its
+    ``<product>_raw`` and ``<product>`` namespaces; client_id/client_secret stay the platform's."""
+
+
+CLIENT_ID_ENV = "FLOE_CATALOG_CLIENT_ID"
+CLIENT_SECRET_ENV = "FLOE_CATALOG_CLIENT_SECRET"  # noqa: S105  # pragma: allowlist secret - a variable name
+"""What the generated dbt profile reads the catalog's client credentials from (see ``run_env``)."""
+
+
+class _OAuthCatalogPlugin(CatalogPlugin):
+    config: _RestCatalogConfig | None
+
+    def endpoint(self) -> str | None:
+        return self.config.uri if self.config is not None else None
+
+    def run_env(self, resolve: SecretResolver) -> dict[str, str]:
+        if self.config is None:
+            return {}
+        return {CLIENT_ID_ENV: resolve(self.config.client_id), CLIENT_SECRET_ENV: resolve(self.config.client_secret)}
 
 
 def _duckdb_attach(uri: str, warehouse: str, token_url: str, scope: str | None) -> dict[str, Any]:
     secret: dict[str, Any] = {
         "type": "iceberg",
         "name": "floe_catalog",
-        "client_id": "{{ env_var('FLOE_CATALOG_CLIENT_ID') }}",
-        "client_secret": "{{ env_var('FLOE_CATALOG_CLIENT_SECRET') }}",
+        "client_id": f"{{{{ env_var('{CLIENT_ID_ENV}') }}}}",
+        "client_secret": f"{{{{ env_var('{CLIENT_SECRET_ENV}') }}}}",
         "oauth2_server_uri": token_url,
     }
     if scope:
@@ -89,7 +159,7 @@ def authenticated_check(uri: str, warehouse: str, client_id: Any, client_secret:
     return HealthStatus(HealthState.HEALTHY, f"authenticated; warehouse {warehouse} reachable")
 
 
-class PolarisCatalogPlugin(CatalogPlugin):
+class PolarisCatalogPlugin(_OAuthCatalogPlugin):
     name: ClassVar[str] = "polaris"
     description: ClassVar[str] = "Apache Polaris (Iceberg REST + management API)"
     config_model = PolarisCatalogConfig
@@ -125,7 +195,7 @@ class PolarisCatalogPlugin(CatalogPlugin):
                                    self.config.client_secret, "v1/oauth/tokens", timeout, self.config.scope)
 
 
-class IcebergRestCatalogPlugin(CatalogPlugin):
+class IcebergRestCatalogPlugin(_OAuthCatalogPlugin):
     name: ClassVar[str] = "iceberg-rest"
     description: ClassVar[str] = "any Iceberg REST catalog with OAuth2 client credentials"
     config_model = IcebergRestCatalogConfig

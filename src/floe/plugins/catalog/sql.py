@@ -1,10 +1,21 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from floe.config.plugins import SqlCatalogConfig
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import CatalogPlugin, SecretResolver
+
+
+class SqlCatalogConfig(PluginConfig):
+    """Iceberg catalog kept in a local SQLite file: the embedded default."""
+
+    type: Literal["sql"]
+    path: str = "catalog.db"
+    """Relative paths resolve under the warehouse root chosen by the storage plugin."""
+
+    def local_paths(self) -> dict[str, str]:
+        return {"path": self.path}
 
 
 class SqlCatalogPlugin(CatalogPlugin):

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from floe.config.plugins import DuckDBConfig
+from pydantic import Field
+
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import ComputePlugin
 
 DUCKDB_EXTENSIONS = ("httpfs", "avro", "iceberg")
+
+
+class DuckDBConfig(PluginConfig):
+    type: Literal["duckdb"]
+    threads: Annotated[int, Field(ge=1, le=64)] = 4
+    memory_limit: Annotated[str, Field(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")] = "2GB"
+    timeout_seconds: Annotated[int, Field(ge=1)] = 3600
 
 
 class DuckDBComputePlugin(ComputePlugin):

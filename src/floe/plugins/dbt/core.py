@@ -7,11 +7,18 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from floe.config.plugins import DbtCoreConfig
+from pydantic import Field
+
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import DbtPlugin, DbtResult
+
+
+class DbtCoreConfig(PluginConfig):
+    type: Literal["core"]
+    threads: Annotated[int, Field(ge=1, le=64)] | None = None
 
 
 def dbt_executable() -> str:

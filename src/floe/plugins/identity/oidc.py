@@ -1,14 +1,21 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import SecretStr
 
-from floe.config.plugins import OidcIdentityConfig
+from floe.config._base import Url
+from floe.config.plugins import PluginConfig
 from floe.errors import AuthenticationError
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthStatus
 from floe.plugins.interfaces import IdentityPlugin
+
+
+class OidcIdentityConfig(PluginConfig):
+    type: Literal["oidc"]
+    issuer_url: Url
+    audience: str
 
 
 class OidcIdentityPlugin(IdentityPlugin):

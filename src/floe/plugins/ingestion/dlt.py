@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from floe.config.plugins import DltConfig
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import IngestionPlugin
+
+
+class DltConfig(PluginConfig):
+    type: Literal["dlt"]
 
 
 class DltIngestionPlugin(IngestionPlugin):

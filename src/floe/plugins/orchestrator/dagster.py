@@ -1,15 +1,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from floe.config.plugins import DagsterConfig
+from pydantic import Field
+
+from floe.config._base import Url
+from floe.config.plugins import PluginConfig
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import OrchestratorPlugin
 
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts
+
+
+class DagsterConfig(PluginConfig):
+    type: Literal["dagster"]
+    url: Url | None = None
+    """Dagster webserver of the platform; None means runs happen in-process."""
+    default_schedule: str | None = None
+    max_concurrent_runs: Annotated[int, Field(ge=1, le=64)] | None = None
+    """Runs the platform's Dagster executes at once (queued beyond that). Unset: 2 on the local
+    platform (each run is a dbt build; about one per core is the useful ceiling), the chart's
+    ``dagster.maxConcurrentRuns`` on Kubernetes."""
+
+    def chart_values(self) -> dict[str, Any]:
+        return {"dagster": {"maxConcurrentRuns": self.max_concurrent_runs}} if self.max_concurrent_runs else {}
 
 
 class DagsterOrchestratorPlugin(OrchestratorPlugin):
@@ -19,6 +36,9 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     description: ClassVar[str] = "Dagster 1.13 with dagster-dbt"
     config_model = DagsterConfig
     config: DagsterConfig | None
+
+    def service_url(self) -> str | None:
+        return self.config.url if self.config is not None else None
 
     def definitions_module(self, artifacts_path: Path) -> str:
         return (

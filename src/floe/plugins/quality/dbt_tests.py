@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from floe.config.plugins import DbtTestsQualityConfig
+from floe.config.plugins import PluginConfig
 from floe.plugins.interfaces import QualityPlugin
+
+
+class DbtTestsQualityConfig(PluginConfig):
+    type: Literal["dbt-tests"]
 
 
 class DbtTestsQualityPlugin(QualityPlugin):

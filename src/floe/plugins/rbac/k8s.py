@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from floe.config.plugins import K8sRbacConfig
+from floe.config.plugins import PluginConfig
 from floe.plugins.interfaces import RBACPlugin
+
+
+class K8sRbacConfig(PluginConfig):
+    type: Literal["k8s"]
+    namespace: str = "floe"
 
 
 class K8sRbacPlugin(RBACPlugin):

@@ -2,16 +2,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import SecretStr
 
 from floe.config._base import SecretRef
-from floe.config.plugins import EnvSecretsConfig, FileSecretsConfig
+from floe.config.plugins import PluginConfig
 from floe.errors import ConfigError
 from floe.platform.home import Home, read_env_file
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SecretsPlugin
+
+
+class EnvSecretsConfig(PluginConfig):
+    type: Literal["env"]
+    env_file: str | None = None
+    """Optional dotenv-style file read when a variable is not in the environment."""
+
+
+class FileSecretsConfig(PluginConfig):
+    type: Literal["file"]
+    directory: str
 
 
 class EnvSecretsPlugin(SecretsPlugin):

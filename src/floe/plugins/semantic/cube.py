@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import yaml
 
-from floe.config.plugins import CubeConfig
+from floe.config._base import SecretRef, Url
+from floe.config.plugins import PluginConfig
 from floe.errors import PluginError
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthStatus
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
 _CUBE_AGG = {"sum": "sum", "count": "count", "count_distinct": "count_distinct", "avg": "avg", "min": "min",
              "max": "max"}
 _IDENT = re.compile(r"'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_]*")
+
+
+class CubeConfig(PluginConfig):
+    type: Literal["cube"]
+    api_url: Url = "http://127.0.0.1:4000/cubejs-api/v1"
+    api_secret: SecretRef | None = None
 
 
 class CubePlugin(SemanticLayerPlugin):

@@ -7,14 +7,24 @@ local platform when ``api_url`` is set) answers the same queries over HTTP (:mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from floe.config.plugins import MetricFlowConfig
+from floe.config._base import SecretRef, Url
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
 
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts
+
+
+class MetricFlowConfig(PluginConfig):
+    type: Literal["metricflow"]
+    api_url: Url | None = None
+    """Where `floe semantic serve` answers queries; the local platform runs it there. Unset: queries
+    run in-process only (`floe semantic query`)."""
+    api_token: SecretRef | None = None
+    """Bearer token the service requires on every /v1 call."""
 
 
 class MetricFlowPlugin(SemanticLayerPlugin):

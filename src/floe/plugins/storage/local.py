@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from floe.config.plugins import LocalStorageConfig
+from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SecretResolver, StoragePlugin
+
+
+class LocalStorageConfig(PluginConfig):
+    type: Literal["local"]
+    path: str = ".floe/warehouse"
+    """Relative paths resolve against the manifest's folder."""
+
+    def local_paths(self) -> dict[str, str]:
+        return {"path": self.path}
 
 
 class LocalStoragePlugin(StoragePlugin):

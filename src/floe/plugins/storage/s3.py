@@ -1,13 +1,48 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlparse
 
-from floe.config.plugins import S3StorageConfig
+from pydantic import Field
+
+from floe.config._base import SecretRef, Url
+from floe.config.plugins import PluginConfig, PluginsConfig, ProductPrincipal
 from floe.plugins._http import tcp_reachable
 from floe.plugins.base import HealthStatus
 from floe.plugins.interfaces import SecretResolver, StoragePlugin
+
+
+class S3StorageConfig(PluginConfig):
+    type: Literal["s3"]
+    endpoint: Url
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    region: str = "us-east-1"
+    path_style_access: bool = True
+    access_key_id: SecretRef
+    secret_access_key: SecretRef
+    access: Literal["platform", "product-principal"] = "platform"
+    """Whose key a product's runs use for objects: ``platform`` (the keys above), or
+    ``product-principal``: the product's own catalog principal, for stores where one identity serves
+    both the catalog and S3 (SeaweedFS). Needs ``catalog.principals: per-product``. With a catalog that
+    vends storage credentials (Polaris), keep ``platform`` and let the catalog scope them."""
+
+    def for_product(self, principal: ProductPrincipal) -> Self:
+        if self.access != "product-principal":
+            return self
+        return self.model_copy(update={"access_key_id": principal.client_id,
+                                       "secret_access_key": principal.client_secret})
+
+    def check_stack(self, plugins: PluginsConfig) -> None:
+        if self.access == "product-principal" and not plugins.catalog.product_principals:
+            raise ValueError("storage.access: product-principal needs catalog.principals: per-product "
+                             "(a product can only use its own principal's key when it has one); set both, "
+                             "or set storage.access: platform")
+
+
+KEY_ID_ENV = "FLOE_S3_ACCESS_KEY_ID"
+SECRET_KEY_ENV = "FLOE_S3_SECRET_ACCESS_KEY"  # noqa: S105  # pragma: allowlist secret - a variable name
+"""What the generated dbt profile reads the S3 keys from (see ``run_env``)."""
 
 
 class S3StoragePlugin(StoragePlugin):
@@ -41,13 +76,17 @@ class S3StoragePlugin(StoragePlugin):
         return [{
             "type": "s3",
             "name": "floe_s3",
-            "key_id": "{{ env_var('FLOE_S3_ACCESS_KEY_ID') }}",
-            "secret": "{{ env_var('FLOE_S3_SECRET_ACCESS_KEY') }}",
+            "key_id": f"{{{{ env_var('{KEY_ID_ENV}') }}}}",
+            "secret": f"{{{{ env_var('{SECRET_KEY_ENV}') }}}}",
             "endpoint": endpoint.netloc,
             "url_style": "path" if cfg.path_style_access else "vhost",
             "use_ssl": endpoint.scheme == "https",
             "region": cfg.region,
         }]
+
+    def run_env(self, resolve: SecretResolver) -> dict[str, str]:
+        cfg = self._cfg()
+        return {KEY_ID_ENV: resolve(cfg.access_key_id), SECRET_KEY_ENV: resolve(cfg.secret_access_key)}
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

@@ -1,11 +1,24 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from floe.config.plugins import ConsoleTelemetryConfig, OtlpTelemetryConfig
+from floe.config._base import Url
+from floe.config.plugins import PluginConfig
 from floe.plugins._http import tcp_reachable
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import TelemetryBackendPlugin
+
+
+class ConsoleTelemetryConfig(PluginConfig):
+    type: Literal["console"]
+
+
+class OtlpTelemetryConfig(PluginConfig):
+    type: Literal["otlp", "jaeger"]
+    endpoint: Url = "http://127.0.0.1:4317"
+    protocol: Literal["grpc", "http"] = "grpc"
+    query_url: Url | None = None
+    """Jaeger query API (for `floe` to link traces); only meaningful for type jaeger."""
 
 
 class OtlpTelemetryPlugin(TelemetryBackendPlugin):
@@ -18,6 +31,9 @@ class OtlpTelemetryPlugin(TelemetryBackendPlugin):
 
     def otlp_endpoint(self) -> str | None:
         return self.config.endpoint if self.config else None
+
+    def otlp_protocol(self) -> Literal["grpc", "http"]:
+        return self.config.protocol if self.config else "grpc"
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:
