@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from floe.config._base import FloeModel, SecretRef, Url
+from floe.plugins.identity.static_token import StaticTokenIdentityConfig
 
 # -- compute -------------------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class OidcIdentityConfig(FloeModel):
     audience: str
 
 
-IdentityConfig = Annotated[OidcIdentityConfig, Field(discriminator="type")]
+IdentityConfig = Annotated[OidcIdentityConfig | StaticTokenIdentityConfig, Field(discriminator="type")]
 
 
 class PluginsConfig(FloeModel):
