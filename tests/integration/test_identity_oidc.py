@@ -1,22 +1,32 @@
-"""The oidc identity plugin against an OpenID Connect issuer on 127.0.0.1 (FLOE-IDENTITY).
+"""The oidc identity plugin against an OpenID Connect issuer on 127.0.0.1, and `floe semantic serve`
+guarded by it (FLOE-IDENTITY).
 
 Dex cannot be built from the Go module proxy reachable here (README, capability "Identity"), so the
 issuer is a real local HTTP server publishing a discovery document and a JWKS whose keys (RSA and EC)
-are generated per run; tokens are signed with those keys.
+are generated per run; tokens are signed with those keys. The service is the real CLI process
+(`floe semantic serve` over compiled artifacts whose manifest sets `plugins.identity: oidc`), stopped
+by its PID.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from pydantic import SecretStr
+from tests.conftest import DEMO, ROOT
 from tests.oidc_issuer import Issuer, new_key
 
 from floe.errors import AuthenticationError, ServiceUnavailableError
@@ -111,3 +121,68 @@ def test_issuer_down_is_a_service_error_not_a_refusal(issuer: Issuer) -> None:
         plugin.validate_token(SecretStr(issuer.mint()))  # type: ignore[attr-defined]
     assert f"GET http://127.0.0.1:{port}/dex/.well-known/openid-configuration" in str(err.value)
     assert not plugin.health_check(timeout=2).ok
+
+
+# -- `floe semantic serve` guarded by the issuer -----------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(issuer: Issuer, tmp_path: Path) -> Iterator[str]:
+    """customer-360 compiled against the embedded manifest plus `identity: oidc`, served by the CLI."""
+    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.compiler.stages import compile_pipeline
+
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns("target", "logs", ".floe", "*.duckdb"))
+    manifest = demo / "manifest.embedded.yaml"
+    doc = yaml.safe_load(manifest.read_text())
+    doc["plugins"]["identity"] = {"type": "oidc", "issuer_url": issuer.url, "audience": issuer.audience}
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    out = tmp_path / "out"
+    compile_pipeline(demo / "customer-360", manifest, output_dir=out)
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "floe.cli.main", "semantic", "serve", str(out / ARTIFACTS_FILE),
+                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the semantic service did not answer /health within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.mark.requirement("FLOE-IDENTITY")
+def test_semantic_service_authenticates_through_the_manifests_oidc_issuer(served: str, issuer: Issuer) -> None:
+    meta = httpx.get(f"{served}/v1/meta", headers={"Authorization": f"Bearer {issuer.mint()}"}, timeout=10)
+    assert meta.status_code == 200, meta.text
+    assert {m["name"] for m in meta.json()["products"]["customer-360"]["metrics"]} >= {"customer_count"}
+    wrong = issuer.mint(aud="another-client")
+    r = httpx.post(f"{served}/v1/query", json={"product": "customer-360", "metrics": ["customer_count"]},
+                   headers={"Authorization": f"Bearer {wrong}"}, timeout=10)
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert "wrong audience" in r.json()["error"] and "'floe-semantic'" in r.json()["error"]
+    assert wrong not in r.text
+    r = httpx.get(f"{served}/v1/meta", timeout=10)
+    assert r.status_code == 401 and "missing bearer token" in r.json()["error"]

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import SecretStr
+from tests.conftest import DEMO
 from tests.oidc_issuer import Issuer, new_key
 
+from floe.config import PlatformManifest, load_model
 from floe.errors import AuthenticationError, ConfigError, PluginConfigurationError, ServiceUnavailableError
 from floe.plugins import IdentityPlugin, PluginType, get_registry
 from floe.plugins.identity.oidc import OidcIdentityPlugin
@@ -103,6 +106,28 @@ def test_static_token_secret_is_resolved_at_bind_and_named_when_missing(
     monkeypatch.setenv(TOKEN_VAR, "")
     with pytest.raises(ConfigError, match=f"env:{TOKEN_VAR} is empty"):
         plugin.bind(SecretResolver(EnvSecretsPlugin()))
+
+
+def test_static_token_config_takes_a_reference_never_a_value(tmp_path: Path) -> None:
+    doc = yaml.safe_load((DEMO / "manifest.yaml").read_text())
+    assert doc["plugins"]["identity"] == {"type": "static-token", "token": "env:FLOE_SEMANTIC_TOKEN"}
+    doc["plugins"]["identity"]["token"] = secrets.token_hex(8)  # a literal: no source prefix
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError) as err:
+        load_model(path, PlatformManifest)
+    assert "plugins.identity.token" in str(err.value) and "env:NAME" in str(err.value)
+
+
+def test_compiled_artifacts_carry_the_token_reference_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from floe.compiler.stages import compile_pipeline
+
+    token = secrets.token_urlsafe(24)
+    monkeypatch.setenv("FLOE_SEMANTIC_TOKEN", token)
+    artifacts = compile_pipeline(DEMO / "customer-360", DEMO / "manifest.yaml", output_dir=tmp_path)
+    assert artifacts.plugins.identity is not None
+    assert artifacts.plugins.identity.config["token"] == "env:FLOE_SEMANTIC_TOKEN"
+    assert all(token not in p.read_text() for p in tmp_path.rglob("*") if p.is_file())
 
 
 # -- oidc ----------------------------------------------------------------------------------------------

@@ -7,10 +7,13 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from floe.compiler.artifacts import CompiledArtifacts
 from floe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from floe.plugins.interfaces import IdentityPlugin
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,23 @@ class RunContext:
 
         ref = self.artifacts.plugins.secrets
         return get_registry().create(PluginType.SECRETS, ref.type, {"type": ref.type, **ref.config})
+
+    def identity_plugin(self) -> IdentityPlugin | None:
+        """The artifacts' identity plugin, bound to their secrets plugin (None: the manifest sets none).
+
+        Raises:
+            ConfigError: a secret reference of the identity plugin cannot be resolved.
+        """
+        from floe.plugins.interfaces import IdentityPlugin, SecretResolver
+        from floe.plugins.registry import get_registry
+        from floe.plugins.types import PluginType
+
+        ref = self.artifacts.plugins.identity
+        if ref is None:
+            return None
+        plugin = get_registry().create(PluginType.IDENTITY, ref.type, {"type": ref.type, **ref.config})
+        assert isinstance(plugin, IdentityPlugin)
+        return plugin.bind(SecretResolver(self.secrets_plugin()))
 
     def catalog_properties(self) -> dict[str, str]:
         """PyIceberg catalog properties, secrets resolved now (never written anywhere)."""
