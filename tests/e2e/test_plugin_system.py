@@ -19,7 +19,7 @@ from floe.plugins import PLUGIN_ABC_MAP, HealthState, PluginType, get_registry
 
 pytestmark = pytest.mark.e2e
 CONFIGURED = ["compute", "orchestrator", "catalog", "storage", "telemetry_backend", "lineage_backend",
-              "semantic_layer", "quality", "rbac", "alert_channel", "secrets"]
+              "semantic_layer", "quality", "rbac", "alert_channel", "secrets", "identity"]
 
 
 @pytest.fixture(scope="module")

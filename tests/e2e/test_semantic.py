@@ -24,11 +24,12 @@ pytestmark = pytest.mark.e2e
 def semantic(platform: dict[str, Any], manifest_path: Path, secrets: dict[str, str]) -> dict[str, Any]:
     from floe.platform.controller import load_manifest
 
-    cfg = load_manifest(manifest_path).plugins.semantic_layer
+    plugins = load_manifest(manifest_path).plugins
+    cfg, identity = plugins.semantic_layer, plugins.identity
     assert cfg is not None and cfg.api_url, "demo/manifest.yaml runs the semantic service"
-    assert cfg.api_token is not None
+    assert identity is not None and identity.type == "static-token", "demo/manifest.yaml guards it with a static token"
     return {"config": cfg, "url": cfg.api_url.rstrip("/"),
-            "headers": {"Authorization": f"Bearer {secrets[cfg.api_token.name]}"}}
+            "headers": {"Authorization": f"Bearer {secrets[identity.token.name]}"}}
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +85,11 @@ def test_service_lists_metrics_and_refuses_without_its_token(semantic: dict[str,
     for product in PRODUCTS:
         assert len(meta[product]["metrics"]) >= 2 and len(meta[product]["dimensions"]) >= 2
     body = {"product": "customer-360", "metrics": ["customer_count"]}
-    for headers in ({}, {"Authorization": "Bearer not-the-token"}):
+    refusals = [({}, "missing bearer token"), ({"Authorization": "Bearer not-the-token"}, "wrong bearer token")]
+    for headers, why in refusals:
         r = httpx.post(f"{semantic['url']}/v1/query", json=body, headers=headers, timeout=10)
         assert r.status_code == 401 and "Traceback" not in r.text
+        assert why in r.json()["error"] and "not-the-token" not in r.text
 
 
 @pytest.mark.restarts_platform

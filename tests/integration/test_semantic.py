@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -174,14 +175,22 @@ def test_dbt_parses_the_generated_metricflow_definitions(tmp_path: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def service(runs: dict[str, RunResult]) -> Iterator[Any]:
-    """`floe semantic serve`'s app over the three runs, called in-process (ASGI, no socket)."""
+def service(runs: dict[str, RunResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """`floe semantic serve`'s app over the three runs, called in-process (ASGI, no socket).
+
+    The embedded manifest sets ``plugins.identity: static-token`` with the token from
+    ``env:FLOE_SEMANTIC_TOKEN``, resolved (by the env secrets plugin) when the app is created.
+    """
     from starlette.testclient import TestClient
 
     from floe.semantic.server import create_app
 
-    token = "test-token-" + "x" * 8  # a fixture value, not a credential
-    with TestClient(create_app([_ctx(r) for r in runs.values()], token)) as client:
+    token = secrets.token_urlsafe(24)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FLOE_SEMANTIC_TOKEN", token)
+        env.setenv("FLOE_HOME", str(tmp_path_factory.mktemp("home")))
+        app = create_app([_ctx(r) for r in runs.values()])
+    with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
 
@@ -201,9 +210,25 @@ def test_service_describes_health_and_refuses_without_token(service: Any) -> Non
     meta = service.get("/v1/meta").json()["products"]
     assert {m["name"] for m in meta["iot-telemetry"]["metrics"]} >= {"equipment_count", "anomaly_rate_pct"}
     assert len(meta["customer-360"]["dimensions"]) >= 2
-    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
+    wrong = secrets.token_urlsafe(24)
+    for headers, why in (({"Authorization": ""}, "missing bearer token"),
+                         ({"Authorization": f"Bearer {wrong}"}, "wrong bearer token")):
         r = service.post("/v1/query", json={"product": "customer-360", "metrics": ["customer_count"]}, headers=headers)
-        assert r.status_code == 401 and "bearer token" in r.json()["error"]
+        assert r.status_code == 401 and why in r.json()["error"] and wrong not in r.text
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert "FLOE_SEMANTIC_TOKEN" in r.json()["hint"] or "Authorization: Bearer" in r.json()["hint"]
+
+
+def test_service_without_its_token_does_not_start(runs: dict[str, RunResult], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from floe.errors import ConfigError
+    from floe.semantic.server import create_app
+
+    monkeypatch.delenv("FLOE_SEMANTIC_TOKEN", raising=False)
+    monkeypatch.setenv("FLOE_HOME", str(tmp_path))
+    with pytest.raises(ConfigError) as err:
+        create_app([_ctx(runs["customer-360"])])
+    assert "env:FLOE_SEMANTIC_TOKEN is not set" in str(err.value)
 
 
 def test_service_errors_name_what_is_allowed(service: Any) -> None:

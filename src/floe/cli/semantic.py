@@ -93,19 +93,17 @@ def serve(
 ) -> None:
     """Serve the products' metrics over HTTP (GET /health, GET /v1/meta, POST /v1/query).
 
-    Every /v1 call needs `Authorization: Bearer $FLOE_SEMANTIC_TOKEN`.
+    Every /v1 call is authenticated by the manifest's plugins.identity (static-token: `Authorization:
+    Bearer $FLOE_SEMANTIC_TOKEN`; oidc: the issuer's ID token).
     """
-    import os
-
     from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
-    from floe.semantic.server import TOKEN_ENV
     from floe.semantic.server import serve as run_server
 
     contexts = [RunContext.load(p) if p.name == ARTIFACTS_FILE else _context(p, manifest) for p in products]
     typer.echo(f"semantic layer for {', '.join(c.artifacts.metadata.product_name for c in contexts)} "
                f"on http://{host}:{port}")
-    run_server(contexts, host, port, os.environ.get(TOKEN_ENV, ""))
+    run_server(contexts, host, port)
 
 
 @app.command("list")

@@ -7,10 +7,11 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import SecretStr
 
+from floe.errors import AuthenticationError
 from floe.plugins.base import FloePlugin
 from floe.plugins.types import PluginType
 
@@ -216,11 +217,74 @@ class SecretsPlugin(FloePlugin):
 
 
 class IdentityPlugin(FloePlugin):
+    """Who is calling: turns the bearer token of a request into the caller's claims.
+
+    Services (``floe semantic serve``) create the plugin from the compiled artifacts, ``bind`` it to
+    the platform's secrets plugin once, then call ``authenticate`` with each request's headers.
+    """
+
     plugin_type: ClassVar[PluginType] = PluginType.IDENTITY
+    _resolve: SecretResolver | None = None
+
+    def bind(self, resolve: SecretResolver) -> Self:
+        """Give the plugin the secrets resolver it reads its secret references through.
+
+        Called once, before the first ``validate_token``; a plugin that holds secret references
+        resolves (and checks) them here, so a missing secret fails at service start, not per request.
+        The resolved values stay in memory only.
+
+        Args:
+            resolve: resolves a ``SecretRef`` to its value through the platform's secrets plugin.
+
+        Returns:
+            The plugin itself, ready to validate tokens.
+
+        Raises:
+            ConfigError: a secret reference of the plugin's configuration cannot be resolved.
+        """
+        self._resolve = resolve
+        return self
 
     @abstractmethod
     def validate_token(self, token: SecretStr) -> dict[str, Any]:
-        """Claims of a valid token; raise AuthenticationError otherwise."""
+        """Check one bearer token and return the caller's claims.
+
+        Args:
+            token: the token as sent, without the ``Bearer`` scheme.
+
+        Returns:
+            The token's claims; at least ``sub``, the caller.
+
+        Raises:
+            AuthenticationError: the token is not valid; the message says why (expired, wrong audience,
+                unknown key ...) and never contains the token.
+        """
+
+    def authenticate(self, headers: Mapping[str, str]) -> dict[str, Any]:
+        """Claims of the caller of one HTTP request, from its ``Authorization: Bearer <token>`` header.
+
+        Args:
+            headers: the request's headers; the ``Authorization`` name is matched case-insensitively.
+
+        Returns:
+            The claims ``validate_token`` returns for the bearer token.
+
+        Raises:
+            AuthenticationError: no ``Authorization`` header, a scheme other than ``Bearer``, an empty
+                token, or a token ``validate_token`` refuses.
+        """
+        value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        hint = "send the header `Authorization: Bearer <token>`"
+        if value is None or not value.strip():
+            raise AuthenticationError("missing bearer token: the request has no Authorization header", hint=hint)
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            # the scheme is not echoed: a client that forgot "Bearer " would see its token in the answer
+            raise AuthenticationError("the Authorization header is not a bearer token", hint=hint)
+        if not token.strip():
+            raise AuthenticationError("missing bearer token: the Authorization header has none after 'Bearer'",
+                                      hint=hint)
+        return self.validate_token(SecretStr(token.strip()))
 
 
 class SecretResolver:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from floe.compiler.artifacts import CompiledArtifacts
 from floe.errors import ConfigError
@@ -20,6 +20,9 @@ from floe.plugins.interfaces import (
     StoragePlugin,
 )
 from floe.plugins.types import PluginType
+
+if TYPE_CHECKING:
+    from floe.plugins.interfaces import IdentityPlugin
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,19 @@ class RunContext:
 
     def orchestrator_plugin(self) -> OrchestratorPlugin:
         return cast(OrchestratorPlugin, self.plugin(PluginType.ORCHESTRATOR))
+
+    def identity_plugin(self) -> IdentityPlugin | None:
+        """The artifacts' identity plugin, bound to their secrets plugin (None: the manifest sets none).
+
+        Raises:
+            ConfigError: a secret reference of the identity plugin cannot be resolved.
+        """
+        from floe.plugins.interfaces import IdentityPlugin, SecretResolver
+
+        if self.artifacts.plugins.identity is None:
+            return None
+        plugin = cast(IdentityPlugin, self.plugin(PluginType.IDENTITY))
+        return plugin.bind(SecretResolver(self.secrets_plugin()))
 
     def catalog_properties(self) -> dict[str, str]:
         """PyIceberg catalog properties, secrets resolved now (never written anywhere)."""

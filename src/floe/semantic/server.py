@@ -8,24 +8,27 @@ marts, read with the product's own catalog principal.
     GET  /v1/meta                   products with their metrics and dimensions
     POST /v1/query                  {"product", "metrics", "group_by", "where", "order_by", "limit"}
 
-Every /v1 call needs ``Authorization: Bearer <token>`` (the manifest's ``semantic_layer.api_token``).
+Every /v1 call is authenticated by the manifest's identity plugin (``plugins.identity``, compiled into
+the artifacts): ``static-token`` (one shared bearer token from a secret reference; the local platform's
+``env:FLOE_SEMANTIC_TOKEN``) or ``oidc`` (ID tokens of an OpenID Connect issuer). Without
+``plugins.identity`` the service does not start.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
-from floe.errors import FloeError
+from floe.errors import AuthenticationError, FloeError
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
+    from floe.plugins.interfaces import IdentityPlugin
     from floe.runtime.context import RunContext
 
 TOKEN_ENV = "FLOE_SEMANTIC_TOKEN"  # noqa: S105 - the name of the variable, not a token
@@ -50,25 +53,60 @@ def describe(ctx: RunContext) -> dict[str, Any]:
     return {"metrics": [{"name": m.name, "description": m.description} for m in spec.metrics], "dimensions": dims}
 
 
-def create_app(contexts: list[RunContext], token: str) -> Starlette:
-    """The ASGI app for these products (their compiled artifacts); ``token`` guards every /v1 route."""
+def service_identity(contexts: list[RunContext]) -> IdentityPlugin:
+    """The identity plugin guarding the service: the products' ``plugins.identity``, bound to their secrets.
+
+    Raises:
+        FloeError: the products were compiled with different identity plugins, or with none.
+        ConfigError: the identity plugin's secret (e.g. the static token) cannot be resolved.
+    """
+    refs = {ctx.artifacts.metadata.product_name: ctx.artifacts.plugins.identity for ctx in contexts}
+    first = contexts[0]
+    if any(ref != refs[first.artifacts.metadata.product_name] for ref in refs.values()):
+        described = ", ".join(f"{name}: {ref.type if ref else 'none'}" for name, ref in sorted(refs.items()))
+        raise FloeError(f"the products were compiled with different identity plugins ({described})",
+                        hint="compile them against the same manifest, or serve them from separate services")
+    plugin = first.identity_plugin()
+    if plugin is None:
+        raise FloeError("the semantic service authenticates callers through plugins.identity, which this "
+                        "manifest does not set",
+                        hint="add e.g. `identity: {type: static-token, token: env:FLOE_SEMANTIC_TOKEN}` under "
+                             "plugins in manifest.yaml (or type: oidc with issuer_url and audience) and recompile")
+    return plugin
+
+
+def create_app(contexts: list[RunContext], identity: IdentityPlugin | None = None) -> Starlette:
+    """The ASGI app for these products (their compiled artifacts); ``identity`` guards every /v1 route.
+
+    Args:
+        contexts: the products, from their compiled artifacts.
+        identity: a bound identity plugin; default: ``service_identity(contexts)``.
+    """
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
     from floe.semantic.query import QueryRequest, SemanticQueryError, run_query
 
-    if not token:
-        raise FloeError("the semantic service has no API token",
-                        hint=f"set {TOKEN_ENV} (the local platform generates it in $FLOE_HOME/secrets.env)")
+    if not contexts:
+        raise FloeError("the semantic service needs at least one product", hint="name products or their artifacts")
+    guard = identity if identity is not None else service_identity(contexts)
     products = {ctx.artifacts.metadata.product_name: ctx for ctx in contexts}
 
-    def error(status: int, message: str, hint: str = "") -> JSONResponse:
-        return JSONResponse({"error": message, "hint": hint}, status_code=status)
+    def error(status: int, message: str, hint: str = "", headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"error": message, "hint": hint}, status_code=status, headers=headers)
 
-    def authorized(request: Request) -> bool:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+    async def refused(request: Request) -> JSONResponse | None:
+        """None when the identity plugin accepts the caller, else the answer to send."""
+        try:
+            # a thread: an OIDC plugin may fetch the issuer's keys
+            await run_in_threadpool(guard.authenticate, request.headers)
+        except AuthenticationError as exc:
+            return error(401, exc.message, exc.hint or "", {"WWW-Authenticate": 'Bearer realm="floe-semantic"'})
+        except FloeError as exc:  # the identity provider is down or misconfigured: not the caller's fault
+            return error(503, exc.message, exc.hint or "")
+        return None
 
     def health(request: Request) -> JSONResponse:
         from floe._net import reachable
@@ -81,16 +119,14 @@ def create_app(contexts: list[RunContext], token: str) -> Starlette:
                                 status_code=503)
         return JSONResponse({**body, "status": "ok"})
 
-    def meta(request: Request) -> JSONResponse:
-        if not authorized(request):
-            return error(401, "missing or wrong bearer token", f"send Authorization: Bearer ${TOKEN_ENV}")
+    async def meta(request: Request) -> JSONResponse:
+        if (answer := await refused(request)) is not None:
+            return answer
         return JSONResponse({"products": {name: describe(ctx) for name, ctx in sorted(products.items())}})
 
     async def query(request: Request) -> JSONResponse:
-        from starlette.concurrency import run_in_threadpool
-
-        if not authorized(request):
-            return error(401, "missing or wrong bearer token", f"send Authorization: Bearer ${TOKEN_ENV}")
+        if (answer := await refused(request)) is not None:
+            return answer
         try:
             body = await request.json()
             product = body["product"]
@@ -116,8 +152,8 @@ def create_app(contexts: list[RunContext], token: str) -> Starlette:
                              Route("/v1/query", query, methods=["POST"])])
 
 
-def serve(contexts: list[RunContext], host: str, port: int, token: str) -> None:
+def serve(contexts: list[RunContext], host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(contexts, token), host=host, port=port, log_level="warning",
+    uvicorn.run(create_app(contexts), host=host, port=port, log_level="warning",
                 access_log=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from floe.config._base import SecretRef, Url
+from floe.config._base import Url
 from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
@@ -23,8 +23,6 @@ class MetricFlowConfig(PluginConfig):
     api_url: Url | None = None
     """Where `floe semantic serve` answers queries; the local platform runs it there. Unset: queries
     run in-process only (`floe semantic query`)."""
-    api_token: SecretRef | None = None
-    """Bearer token the service requires on every /v1 call."""
 
 
 class MetricFlowPlugin(SemanticLayerPlugin):
