@@ -34,7 +34,10 @@ def test_every_type_has_a_discovered_plugin() -> None:
     found = get_registry().list_all()
     missing = [t.value for t, infos in found.items() if not infos]
     assert missing == []
-    assert all(info.distribution == "floe" for infos in found.values() for info in infos)
+    # builtins come from floe's own distribution, the example plugins from theirs, through the same entry points
+    dists = {(info.name, info.distribution) for infos in found.values() for info in infos}
+    assert {d for _, d in dists} == {"floe", "floe-example"}
+    assert {n for n, d in dists if d == "floe-example"} == {"example-sql", "example-jsonl"}
 
 
 def test_every_plugin_loads_and_implements_its_abc() -> None:
@@ -129,6 +132,8 @@ SAMPLE_CONFIGS: dict[tuple[PluginType, str], dict[str, Any]] = {
     (PluginType.CATALOG, "iceberg-rest"): {"type": "iceberg-rest", "uri": "http://127.0.0.1:8181",
                                            "warehouse": "w", "client_id": "env:CID", "client_secret": "env:CSEC"},
     (PluginType.CATALOG, "sql"): {"type": "sql"},
+    # the third-party example package (tests/fixtures/plugins/floe-example), installed by the dev extra
+    (PluginType.CATALOG, "example-sql"): {"type": "example-sql", "uri": "env:CID"},
     (PluginType.STORAGE, "local"): {"type": "local"},
     (PluginType.STORAGE, "s3"): {"type": "s3", "endpoint": "http://127.0.0.1:8333", "bucket": "floe-iceberg",
                                  "access_key_id": "env:AK", "secret_access_key": "env:SK"},
@@ -188,12 +193,16 @@ def test_secrets_behaviour_missing_names_reference(name: str, tmp_path: Any) -> 
 
 
 @pytest.mark.parametrize("name", [n for _, n in _all(PluginType.ALERT_CHANNEL)])
-def test_alert_channel_behaviour(name: str) -> None:
-    cfg = {"type": name} if name != "webhook" else {"type": "webhook", "url": "http://127.0.0.1:9/hook"}
-    plugin = get_registry().create(PluginType.ALERT_CHANNEL, name, cfg)
+def test_alert_channel_behaviour(name: str, tmp_path: Any) -> None:
+    configs: dict[str, dict[str, Any]] = {
+        "console": {"type": "console"},
+        "webhook": {"type": "webhook", "url": "http://127.0.0.1:9/hook"},  # nothing listens on port 9
+        "example-jsonl": {"type": "example-jsonl", "path": str(tmp_path / "alerts.jsonl")},
+    }
+    plugin = get_registry().create(PluginType.ALERT_CHANNEL, name, configs[name])  # a new channel: add it above
     assert plugin.validate_config() == []  # type: ignore[attr-defined]
     delivered = plugin.send_alert(AlertEvent("p", "error", "dbt test failed"))  # type: ignore[attr-defined]
-    assert delivered is (name != "webhook")  # nothing listens on port 9
+    assert delivered is (name != "webhook")
 
 
 def test_webhook_delivers_json(httpserver_like: Any) -> None:
