@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from floe.config.plugins import PluginConfig
 from floe.errors import ConfigError
 from floe.plugins.registry import PluginRegistry, get_registry
 
@@ -43,16 +44,12 @@ def _plugin_slots(schema: dict[str, Any], registry: PluginRegistry) -> None:
     defs: dict[str, Any] = schema["$defs"]
     slots = defs["PluginsConfig"]["properties"]
     for slot, prop in slots.items():
-        choices = []
-        for name in registry.type_names(slot):
-            choices.append(_config_schema(registry, slot, name, defs))
+        choices = [_config_schema(registry, slot, name, defs) for name in registry.type_names(slot)]
         slots[slot] = _replace_ref(prop, {"oneOf": choices} if choices else {"not": {}})
     defs.pop("PluginConfig", None)
 
 
 def _config_schema(registry: PluginRegistry, slot: str, name: str, defs: dict[str, Any]) -> dict[str, Any]:
-    from floe.config.plugins import PluginConfig
-
     model = registry.config_model(slot, name)
     if model is None or model is PluginConfig:  # a plugin that takes no settings
         return {"type": "object", "title": name, "additionalProperties": False, "required": ["type"],

@@ -7,22 +7,21 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from floe.compiler.artifacts import CompiledArtifacts
 from floe.errors import ConfigError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
+    IdentityPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
+    SecretResolver,
     SecretsPlugin,
     StoragePlugin,
 )
 from floe.plugins.types import PluginType
-
-if TYPE_CHECKING:
-    from floe.plugins.interfaces import IdentityPlugin
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,6 @@ class RunContext:
     def _dbt_credentials(self) -> dict[str, str]:
         """The env vars the generated profile's env_var() calls read: what the catalog and storage
         plugins say a run needs, secrets resolved now by the secrets plugin."""
-        from floe.plugins.interfaces import SecretResolver
-
         resolve = SecretResolver(self.secrets_plugin())
         return {**self.catalog_plugin().run_env(resolve), **self.storage_plugin().run_env(resolve)}
 
@@ -114,8 +111,6 @@ class RunContext:
         Raises:
             ConfigError: a secret reference of the identity plugin cannot be resolved.
         """
-        from floe.plugins.interfaces import IdentityPlugin, SecretResolver
-
         if self.artifacts.plugins.identity is None:
             return None
         plugin = cast(IdentityPlugin, self.plugin(PluginType.IDENTITY))
@@ -123,8 +118,6 @@ class RunContext:
 
     def catalog_properties(self) -> dict[str, str]:
         """PyIceberg catalog properties, secrets resolved now (never written anywhere)."""
-        from floe.plugins.interfaces import SecretResolver
-
         resolve = SecretResolver(self.secrets_plugin())
         root = self.warehouse_root
         if root.startswith("file://"):
