@@ -41,10 +41,10 @@ def test_bootstrap_is_idempotent(platform: dict[str, Any]) -> None:
 
 @pytest.mark.requirement("15-FR-004")
 def test_bucket_exists_when_read_back(platform: dict[str, Any], secrets: dict[str, str], manifest_path: Any) -> None:
-    from floe.platform.bootstrap import s3_client
     from floe.platform.controller import load_manifest
+    from floe.plugins.storage.seaweedfs import s3_client
 
-    s3 = s3_client(load_manifest(manifest_path), secrets)
+    s3 = s3_client(load_manifest(manifest_path).plugins.storage, secrets)
     assert "floe-iceberg" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     s3.head_bucket(Bucket="floe-iceberg")
 

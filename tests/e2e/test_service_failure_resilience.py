@@ -80,10 +80,10 @@ def test_start_brings_telemetry_back_and_traces_flow_again(telemetry_down: None,
 def catalog_down(platform: dict[str, Any], manifest_path: Path, secrets: dict[str, str]) -> Iterator[set[str]]:
     """SeaweedFS (S3 and the Iceberg REST catalog) stopped; started again afterwards. Yields the bucket
     names before the outage."""
-    from floe.platform.bootstrap import s3_client
     from floe.platform.controller import load_manifest
+    from floe.plugins.storage.seaweedfs import s3_client
 
-    s3 = s3_client(load_manifest(manifest_path), secrets)
+    s3 = s3_client(load_manifest(manifest_path).plugins.storage, secrets)
     before = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     floe("platform", "stop", "seaweedfs")
     try:

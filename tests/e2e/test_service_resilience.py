@@ -31,10 +31,10 @@ def _kill_and_wait(name: str) -> None:
 @pytest.mark.requirement("FLOE-PLAT-RESTART")
 def test_s3_object_survives_kill_of_seaweedfs(platform: dict[str, Any], secrets: dict[str, str],
                                              manifest_path: Any) -> None:
-    from floe.platform.bootstrap import s3_client
     from floe.platform.controller import load_manifest
+    from floe.plugins.storage.seaweedfs import s3_client
 
-    s3 = s3_client(load_manifest(manifest_path), secrets)
+    s3 = s3_client(load_manifest(manifest_path).plugins.storage, secrets)
     key, body = f"e2e/{uuid.uuid4().hex}.txt", b"survives a kill -9"
     s3.put_object(Bucket="floe-iceberg", Key=key, Body=body)
     _kill_and_wait("seaweedfs")

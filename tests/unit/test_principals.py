@@ -14,10 +14,13 @@ from floe.compiler.stages import compile_pipeline
 from floe.config.manifest import PlatformManifest
 from floe.config.principals import product_namespaces, product_secret_names, scope_to_product
 from floe.errors import ConfigError
-from floe.platform.bootstrap import grants_policy
 from floe.platform.home import Home, ensure_secrets
-from floe.platform.services import seaweedfs_identities
+from floe.platform.services import local_platform
+from floe.plugins.local import Grant
+from floe.plugins.rbac.k8s import K8sRbacPlugin
 from floe.plugins.registry import load_manifest
+from floe.plugins.storage.seaweedfs import identities as seaweedfs_identities
+from floe.plugins.storage.seaweedfs import table_bucket_policy
 
 PRODUCTS = ["customer-360", "iot-telemetry", "financial-risk"]
 
@@ -93,7 +96,8 @@ def test_s3_identities_confine_products_to_their_folders() -> None:
     for p in PRODUCTS:
         key_id, secret = product_secret_names(p)
         secrets |= {key_id: f"{p}-id", secret: f"{p}-secret"}
-    identities = {i["name"]: i for i in seaweedfs_identities(secrets, PRODUCTS, "floe-e2e")["identities"]}
+    grants = [g for p in PRODUCTS for g in K8sRbacPlugin().grants(p)]
+    identities = {i["name"]: i for i in seaweedfs_identities(secrets, grants, "floe-e2e")["identities"]}
     assert "Admin" in identities["floe"]["actions"]
     cust = identities["floe-customer-360"]
     key_id, secret = product_secret_names("customer-360")
@@ -103,8 +107,12 @@ def test_s3_identities_confine_products_to_their_folders() -> None:
     assert {a.split(":")[0] for a in cust["actions"]} == {"Read", "List", "Write"}
 
 
+def _grants(products: list[str]) -> list[Grant]:
+    return [g for p in products for g in K8sRbacPlugin().grants(p)]
+
+
 def test_grants_allow_each_principal_only_its_namespaces() -> None:
-    policy = grants_policy(PRODUCTS)
+    policy = table_bucket_policy(_grants(PRODUCTS))
     by_principal: dict[str, list[dict]] = {}
     for st in policy["Statement"]:
         assert st["Effect"] == "Allow"
@@ -117,4 +125,29 @@ def test_grants_allow_each_principal_only_its_namespaces() -> None:
         scoped = [s for s in by_principal[f"floe-{product}"] if "Condition" in s]
         assert [s["Condition"]["StringEquals"]["s3tables:namespace"] for s in scoped] == [
             list(product_namespaces(product))]
-    assert grants_policy(list(reversed(PRODUCTS))) == policy  # stable: a rerun writes nothing new
+    assert table_bucket_policy(_grants(list(reversed(PRODUCTS)))) == policy  # stable: a rerun writes nothing new
+
+
+def test_read_only_grant_cannot_write() -> None:
+    grant = Grant(product="customer-360", principal="floe-customer-360", namespaces=("customer_360",), write=False)
+    secrets = {"FLOE_S3_ACCESS_KEY_ID": "a", "FLOE_S3_SECRET_ACCESS_KEY": "b",  # pragma: allowlist secret
+               **dict.fromkeys(product_secret_names("customer-360"), "c")}
+    reader = seaweedfs_identities(secrets, [grant], "wh")["identities"][1]
+    assert {a.split(":")[0] for a in reader["actions"]} == {"Read", "List"}
+    scoped = [s for s in table_bucket_policy([grant])["Statement"] if "Condition" in s]
+    assert scoped and all(a.startswith("s3tables:Get") or a.startswith("s3tables:List") for a in scoped[0]["Action"])
+
+
+def test_platform_grants_come_from_the_rbac_plugin(platform_manifest: PlatformManifest, tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    platform = local_platform(platform_manifest, home, {}, [])
+    platform = type(platform)(**{**platform.__dict__, "principals": ["customer-360"]})
+    assert [(g.principal, g.namespaces) for g in platform.grants()] == [
+        ("floe-customer-360", ("customer_360_raw", "customer_360"))]
+    without = platform_manifest.model_copy(update={"plugins": platform_manifest.plugins.model_copy(
+        update={"rbac": None})})
+    bare = local_platform(without, home, {}, [])
+    bare = type(bare)(**{**bare.__dict__, "principals": ["customer-360"]})
+    with pytest.raises(ConfigError, match="no rbac plugin") as err:
+        bare.grants()
+    assert err.value.key == "plugins.rbac"

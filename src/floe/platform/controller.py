@@ -134,6 +134,7 @@ def _alive(pid: int) -> bool:
 def up(manifest_path: Path, *, operation: str = "install", timeout: float | None = None,
        on_change: Callable[[str, str, str], None] | None = None) -> tuple[Revision, list[Any]]:
     from floe.platform.bootstrap import run_bootstrap
+    from floe.platform.services import local_platform
 
     home = Home.current()
     home.ensure()
@@ -167,7 +168,7 @@ def up(manifest_path: Path, *, operation: str = "install", timeout: float | None
             pid = _start_supervisor(home, manifest_path, artifact_dirs)
             wait_until_healthy(home, pid, timeout, on_change)
             (home.run / APPLIED_FILE).write_text(json.dumps({"supervisor": pid, "fingerprint": applied}))
-        steps = run_bootstrap(manifest, secrets, products)
+        steps = run_bootstrap(local_platform(manifest, home, secrets, artifact_dirs))
     except BaseException as exc:
         store.finish(rev.revision, False, f"{operation} failed: {exc}".splitlines()[0][:300])
         raise
@@ -330,13 +331,15 @@ def bootstrap(manifest_path: Path) -> list[Any]:
     home = Home.current()
     if supervisor_pid(home) is None:
         raise FloeError("the platform is not running", hint="`floe platform up` first")
+    from dataclasses import replace
+
     from floe.compiler.stages import default_output_dir
-    from floe.platform.services import principals_of
+    from floe.platform.services import local_platform
 
     manifest = load_manifest(manifest_path)
     dirs = [default_output_dir(p / "floe.yaml", manifest) for p in discover_products(manifest_path, manifest)]
-    products = principals_of(manifest, dirs)
-    return run_bootstrap(manifest, ensure_secrets(home, products=products), products)
+    platform = local_platform(manifest, home, {}, dirs)
+    return run_bootstrap(replace(platform, secrets=ensure_secrets(home, products=platform.principals)))
 
 
 def rollback(revision: int | None = None,

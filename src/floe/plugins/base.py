@@ -5,12 +5,15 @@ from __future__ import annotations
 from abc import ABC
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
 from floe.config.plugins import PluginConfig
 from floe.plugins.types import PluginType
+
+if TYPE_CHECKING:
+    from floe.plugins.local import LocalPlatform, ServiceSpec, StepResult
 
 FLOE_PLUGIN_API_VERSION = "1.0"
 
@@ -64,6 +67,27 @@ class FloePlugin(ABC):
         if not self.configured:
             return HealthStatus(HealthState.NOT_CONFIGURED, f"{self.name} is not configured in the manifest")
         return HealthStatus(HealthState.HEALTHY, "no external dependency")
+
+    def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
+        """The processes this plugin needs on the local platform (``floe platform up`` runs them).
+
+        Args:
+            platform: the platform's folders, secrets, deployed products and the other plugins.
+
+        Returns:
+            Services in start order; ``depends_on`` may name services other plugins run. Building them
+            has no side effects: their ``prepare`` runs when the supervisor starts them.
+        """
+        return []
+
+    def bootstrap(self, platform: LocalPlatform) -> list[StepResult]:
+        """Create, then read back, what this plugin needs once the local services are healthy (buckets,
+        warehouses, grants). Idempotent: a second call changes nothing and says "already present".
+
+        Raises:
+            BootstrapError: naming the failed step and why.
+        """
+        return []
 
     def not_configured(self) -> HealthStatus:
         return HealthStatus(HealthState.NOT_CONFIGURED, f"{self.name} is not configured in the manifest")

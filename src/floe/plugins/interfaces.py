@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from floe.errors import AuthenticationError
 from floe.plugins.base import FloePlugin
+from floe.plugins.local import Grant
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
@@ -67,6 +68,12 @@ class CatalogPlugin(FloePlugin):
 
     def endpoint(self) -> str | None:
         """The catalog's network address, for reachability checks (None: a local file)."""
+        return None
+
+    def served_by_storage(self) -> str | None:
+        """On the local platform: the warehouse name when this catalog is an Iceberg REST endpoint that
+        the platform's object store serves itself (its table buckets) at ``endpoint()``; None when the
+        catalog is its own service or a file."""
         return None
 
     def run_env(self, resolve: SecretResolver) -> dict[str, str]:
@@ -182,6 +189,15 @@ class RBACPlugin(FloePlugin):
     @abstractmethod
     def generate(self, product: str, namespaces: Sequence[str]) -> list[dict[str, Any]]:
         """Access-control objects (e.g. Kubernetes ServiceAccount/Role/RoleBinding) for one product."""
+
+    @abstractmethod
+    def grants(self, product: str) -> list[Grant]:
+        """What the product's own principal may do in the catalog and storage (the local platform's
+        store enforces them as identities and policies; nothing else is granted).
+
+        Args:
+            product: the product's name (``metadata.name`` of its floe.yaml).
+        """
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from urllib.parse import urlparse
 
 from floe.config._base import SecretRef, Url
 from floe.config.plugins import PluginConfig, ProductPrincipal
@@ -200,6 +201,13 @@ class IcebergRestCatalogPlugin(_OAuthCatalogPlugin):
     description: ClassVar[str] = "any Iceberg REST catalog with OAuth2 client credentials"
     config_model = IcebergRestCatalogConfig
     config: IcebergRestCatalogConfig | None
+
+    def served_by_storage(self) -> str | None:
+        # a generic Iceberg REST endpoint on this machine is the one the local object store serves
+        # (SeaweedFS; Polaris, which runs as its own service, cannot be built here)
+        if self.config is None or urlparse(self.config.uri).hostname not in {"127.0.0.1", "localhost"}:
+            return None
+        return self.config.warehouse
 
     def pyiceberg_properties(self, resolve: SecretResolver, warehouse_root: str) -> dict[str, str]:
         cfg = self.config

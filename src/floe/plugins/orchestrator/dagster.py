@@ -10,6 +10,7 @@ from floe.config.plugins import PluginConfig
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import OrchestratorPlugin
+from floe.plugins.local import LocalPlatform, ServiceSpec, port_of
 
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts
@@ -39,6 +40,13 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
     def service_url(self) -> str | None:
         return self.config.url if self.config is not None else None
+
+    def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
+        from floe.plugins.orchestrator import dagster_service
+
+        cfg = self.config
+        url = (cfg.url if cfg else None) or "http://127.0.0.1:3000"
+        return dagster_service.services(platform, port_of(url, 3000), (cfg.max_concurrent_runs if cfg else None) or 2)
 
     def definitions_module(self, artifacts_path: Path) -> str:
         return (

@@ -4,7 +4,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from floe.config.plugins import PluginConfig
+from floe.config.principals import principal_name, product_namespaces
 from floe.plugins.interfaces import RBACPlugin
+from floe.plugins.local import Grant
 
 
 class K8sRbacConfig(PluginConfig):
@@ -19,6 +21,10 @@ class K8sRbacPlugin(RBACPlugin):
     description: ClassVar[str] = "Kubernetes RBAC manifests"
     config_model = K8sRbacConfig
     config: K8sRbacConfig | None
+
+    def grants(self, product: str) -> list[Grant]:
+        # least privilege: the product reads and writes its own two namespaces, nothing else
+        return [Grant(product=product, principal=principal_name(product), namespaces=product_namespaces(product))]
 
     def generate(self, product: str, namespaces: Sequence[str]) -> list[dict[str, Any]]:
         ns = (self.config or K8sRbacConfig(type="k8s")).namespace

@@ -13,6 +13,8 @@ from floe.config._base import Url
 from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
+from floe.plugins.local import LOCALHOST, LocalPlatform, Probe, ServiceSpec, port_of
+from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts
@@ -59,6 +61,28 @@ class MetricFlowPlugin(SemanticLayerPlugin):
             f"models/floe_semantic/{DBT_TIME_SPINE_MODEL}.sql": dbt_time_spine_sql(),
             f"metricflow/{slug}.yml": metricflow_yaml(spec, artifacts.identity.namespace),
         }
+
+    def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
+        """`floe semantic serve` over the deployed products' artifacts (MetricFlow plans, DuckDB computes
+        over the Iceberg marts) when ``api_url`` is set; it needs the store that holds them."""
+        import sys
+
+        from floe.compiler.artifacts import ARTIFACTS_FILE
+        from floe.semantic.server import TOKEN_ENV
+
+        if self.config is None or not self.config.api_url:
+            return []
+        port = port_of(self.config.api_url, 4010)
+        env = {TOKEN_ENV: platform.secrets[TOKEN_ENV]} if TOKEN_ENV in platform.secrets else {}
+        return [ServiceSpec(
+            name="semantic",
+            command=[sys.executable, "-m", "floe.cli.main", "semantic", "serve",
+                     *(str(p.artifacts_dir / ARTIFACTS_FILE) for p in platform.products),
+                     "--host", LOCALHOST, "--port", str(port)],
+            probe=Probe("http", url=f"http://{LOCALHOST}:{port}/health"), port=port,
+            depends_on=platform.services_of(PluginType.STORAGE) + platform.services_of(PluginType.CATALOG),
+            env=env, start_timeout=60,
+        )]
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         """With ``api_url``: the running service's /health (it checks its catalog too). Without:

@@ -11,6 +11,7 @@ from floe.config.plugins import PluginConfig, PluginsConfig, ProductPrincipal
 from floe.plugins._http import tcp_reachable
 from floe.plugins.base import HealthStatus
 from floe.plugins.interfaces import SecretResolver, StoragePlugin
+from floe.plugins.local import LocalPlatform, ServiceSpec, StepResult
 
 
 class S3StorageConfig(PluginConfig):
@@ -87,6 +88,17 @@ class S3StoragePlugin(StoragePlugin):
     def run_env(self, resolve: SecretResolver) -> dict[str, str]:
         cfg = self._cfg()
         return {KEY_ID_ENV: resolve(cfg.access_key_id), SECRET_KEY_ENV: resolve(cfg.secret_access_key)}
+
+    def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
+        # locally the S3 store is SeaweedFS, which also serves an Iceberg REST catalog that asks for it
+        from floe.plugins.storage import seaweedfs
+
+        return [seaweedfs.service(self._cfg(), platform)]
+
+    def bootstrap(self, platform: LocalPlatform) -> list[StepResult]:
+        from floe.plugins.storage import seaweedfs
+
+        return seaweedfs.bootstrap(self._cfg(), platform)
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

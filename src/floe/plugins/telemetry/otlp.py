@@ -7,6 +7,7 @@ from floe.config.plugins import PluginConfig
 from floe.plugins._http import tcp_reachable
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import TelemetryBackendPlugin
+from floe.plugins.local import LocalPlatform, ServiceSpec, port_of
 
 
 class ConsoleTelemetryConfig(PluginConfig):
@@ -46,6 +47,15 @@ class JaegerTelemetryPlugin(OtlpTelemetryPlugin):
 
     name: ClassVar[str] = "jaeger"
     description: ClassVar[str] = "Jaeger via the OpenTelemetry collector"
+
+    def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
+        from floe.plugins.telemetry import jaeger_service
+
+        if self.config is None:
+            return []
+        query = self.config.query_url or "http://127.0.0.1:16686"
+        return [jaeger_service.jaeger(platform, port_of(query, 16686)),
+                jaeger_service.otel_collector(platform, port_of(self.config.endpoint, 4317))]
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:
