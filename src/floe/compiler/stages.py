@@ -275,13 +275,8 @@ def _compile(s: _State) -> None:
     if attach is not None:
         attach = {**attach, "secrets": [*storage.dbt_secrets(), *attach["secrets"]]}
     output = compute.dbt_output(product_slug=slug, catalog=attach)
-    output["path"] = f"{{{{ env_var('FLOE_DUCKDB_PATH', 'target/floe/{slug}.duckdb') }}}}"
-    dbt_vars: dict[str, Any] = {
-        "floe_retention_days": s.governance.data_retention_days,
-        "floe_materialized": "table" if attach is None else "iceberg_table",
-    }
-    if attach is not None:
-        dbt_vars["floe_database"] = attach["attach"]["alias"]
+    dbt_vars: dict[str, Any] = {"floe_retention_days": s.governance.data_retention_days,
+                                **compute.dbt_vars(catalog=attach)}
     profile = s.project.profile or slug
     s.dbt = DbtSettings(project_name=s.project.name, profile_name=profile, target="floe",
                         profiles={profile: {"target": "floe", "outputs": {"floe": output}}}, vars=dbt_vars)

@@ -37,6 +37,29 @@ class ComputePlugin(FloePlugin):
     def required_dbt_packages(self) -> list[str]:
         """pip packages the generated profile needs (e.g. ``dbt-duckdb``)."""
 
+    def dbt_vars(self, *, catalog: Mapping[str, Any] | None) -> dict[str, Any]:
+        """dbt vars the product's models read to materialize on this engine (e.g. ``floe_materialized``).
+
+        Args:
+            catalog: as for ``dbt_output``.
+        """
+        return {}
+
+    def run_env(self, *, work_dir: Path, product_slug: str, catalog_attached: bool) -> dict[str, str]:
+        """Environment every dbt invocation needs for this engine (the variables ``dbt_output`` reads).
+
+        Args:
+            work_dir: the product's compiled output folder (where local state may live).
+            product_slug: as for ``dbt_output``.
+            catalog_attached: whether dbt writes through the catalog (``duckdb_attach`` was not None).
+        """
+        return {}
+
+    def local_database(self, work_dir: Path, product_slug: str) -> Path | None:
+        """The engine's local database file (tables that floe publishes to Iceberg after dbt when no
+        catalog is attached); None when the engine keeps no local file."""
+        return None
+
 
 class OrchestratorPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.ORCHESTRATOR

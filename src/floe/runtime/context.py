@@ -14,6 +14,7 @@ from floe.errors import ConfigError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
+    ComputePlugin,
     IdentityPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
@@ -46,7 +47,18 @@ class RunContext:
 
     @property
     def duckdb_path(self) -> Path:
-        return self.out_dir / f"{self.artifacts.identity.slug}.duckdb"
+        """The compute engine's local database (where models land when no catalog is attached)."""
+        path = self.compute_plugin().local_database(self.out_dir, self.artifacts.identity.slug)
+        if path is None:
+            raise ConfigError(f"the compute plugin {self.artifacts.plugins.compute.type!r} keeps no local database",
+                              file=self.artifacts_path, key="plugins.compute",
+                              hint="attach a catalog the engine writes through, or use a compute plugin with one")
+        return path
+
+    @cached_property
+    def catalog_attached(self) -> bool:
+        """Whether dbt writes through the catalog (else floe publishes the engine's local tables)."""
+        return self.catalog_plugin().duckdb_attach(self.warehouse_root) is not None
 
     @cached_property
     def warehouse_root(self) -> str:
@@ -56,11 +68,10 @@ class RunContext:
         return f"file://{(self.out_dir / w).resolve()}"
 
     def dbt_env(self) -> dict[str, str]:
-        env = {"FLOE_DUCKDB_PATH": str(self.duckdb_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        if self.artifacts.dbt.vars.get("floe_materialized") == "iceberg_table":
-            from floe.runtime.duckdb_ext import extension_dir
-
-            env["FLOE_DUCKDB_EXTENSION_DIR"] = str(extension_dir())
+        env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+               **self.compute_plugin().run_env(work_dir=self.out_dir, product_slug=self.artifacts.identity.slug,
+                                               catalog_attached=self.catalog_attached)}
+        if self.catalog_attached:
             env.update(self._dbt_credentials())
         return env
 
@@ -92,6 +103,9 @@ class RunContext:
                               file=self.artifacts_path, key=f"plugins.{ptype.slot}",
                               hint=f"set plugins.{ptype.slot} in manifest.yaml and recompile")
         return get_registry().from_ref(ptype, ref)
+
+    def compute_plugin(self) -> ComputePlugin:
+        return cast(ComputePlugin, self.plugin(PluginType.COMPUTE))
 
     def secrets_plugin(self) -> SecretsPlugin:
         return cast(SecretsPlugin, self.plugin(PluginType.SECRETS))

@@ -128,7 +128,7 @@ class ModelRunObserver:
 
     def publish(self) -> None:
         """After dbt: embedded tables go to Iceberg; then per-node spans and lineage."""
-        if self.ctx.artifacts.dbt.vars.get("floe_materialized") == "table":
+        if not self.ctx.catalog_attached:
             from floe.runtime.iceberg import export_tables
 
             self.exported = export_tables(self.ctx, list(self.tables.values()))
