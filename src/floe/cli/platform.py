@@ -180,10 +180,15 @@ def deploy(
     if target != "kubernetes":
         raise ConfigError("unknown deploy target", key="--target", value=target, allowed="kubernetes",
                           hint="the local platform is started with `floe platform up`")
+    from floe.compiler.stages import compile_pipeline
+
     m = controller.load_manifest(manifest)
-    products = [p.name for p in controller.discover_products(manifest, m)]
-    result = run_deploy(manifest, m, products, release=release, namespace=namespace, values_files=values or [],
-                        dry_run=dry_run, output=output)
+    found = controller.discover_products(manifest, m)
+    # compiled here (nothing written) so each plugin can add what it derives from them: per-product
+    # grants and RBAC objects, the semantic layer's generated model
+    compiled = [compile_pipeline(p, manifest) for p in found]
+    result = run_deploy(manifest, m, [p.name for p in found], release=release, namespace=namespace,
+                        values_files=values or [], dry_run=dry_run, output=output, compiled=compiled)
     console = _console()
     kinds: dict[str, int] = {}
     for obj in result.objects:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,16 @@ from floe.errors import FloeError
 CHART = Path(__file__).resolve().parents[3] / "charts" / "floe-platform"
 
 
-def values_from_manifest(manifest: Any, products: list[str]) -> dict[str, Any]:
+def values_from_manifest(manifest: Any, products: list[str], compiled: Sequence[Any] = ()) -> dict[str, Any]:
     """The chart values the manifest decides (everything else comes from the values files).
 
     Its governance and approvals go into the manifest the chart renders for the cluster, so products
     compiled there are held to the same rules; its endpoints do not (the chart's are the cluster's).
+    Each configured plugin adds its values for the ``compiled`` products (``FloePlugin.deploy_values``:
+    the rbac plugin's objects and grants, the semantic layer's model).
     """
+    from floe.plugins import get_registry
+
     values: dict[str, Any] = {
         "products": [{"name": p} for p in products],
         "manifest": {"governance": manifest.governance.model_dump(mode="json"),
@@ -31,6 +36,9 @@ def values_from_manifest(manifest: Any, products: list[str]) -> dict[str, Any]:
     }
     for _, config in manifest.plugins.configured():
         _merge(values, config.chart_values())
+    for plugins in get_registry().from_manifest(manifest).values():
+        for plugin in plugins:
+            _merge(values, plugin.deploy_values(compiled))
     return values
 
 
@@ -50,10 +58,11 @@ class DeployResult:
 
 
 def deploy(manifest_path: Path, manifest: Any, products: list[str], *, release: str, namespace: str,
-           values_files: list[Path], dry_run: bool, output: Path | None, timeout: str = "10m") -> DeployResult:
+           values_files: list[Path], dry_run: bool, output: Path | None, timeout: str = "10m",
+           compiled: Sequence[Any] = ()) -> DeployResult:
     from floe.k8s.render import render_chart
 
-    values = values_from_manifest(manifest, products)
+    values = values_from_manifest(manifest, products, compiled)
     objects = render_chart(CHART, values_files, values=values, release_name=release, namespace=namespace)
     written = None
     if output is not None:

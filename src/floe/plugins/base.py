@@ -13,6 +13,9 @@ from floe.config.plugins import PluginConfig
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from floe.compiler.artifacts import CompiledArtifacts
     from floe.plugins.local import LocalPlatform, ServiceSpec, StepResult
 
 FLOE_PLUGIN_API_VERSION = "1.0"
@@ -88,6 +91,12 @@ class FloePlugin(ABC):
             BootstrapError: naming the failed step and why.
         """
         return []
+
+    def deploy_values(self, products: Sequence[CompiledArtifacts]) -> dict[str, Any]:
+        """Helm chart values this plugin adds when the platform deploys to Kubernetes with these compiled
+        products (merged over the values files; e.g. the rbac plugin's per-product objects and grants,
+        the semantic layer's generated model)."""
+        return {}
 
     def not_configured(self) -> HealthStatus:
         return HealthStatus(HealthState.NOT_CONFIGURED, f"{self.name} is not configured in the manifest")

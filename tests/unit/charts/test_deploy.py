@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import kubernetes_validate
@@ -50,3 +51,43 @@ def test_apply_without_helm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(FloeError, match="helm CLI is not installed"):
         deploy(DEMO / "manifest.yaml", manifest, PRODUCTS, release="r", namespace="n", values_files=[],
                dry_run=False, output=None)
+
+
+@pytest.fixture(scope="module")
+def compiled() -> list:
+    from floe.compiler.stages import compile_pipeline
+
+    return [compile_pipeline(DEMO / p, DEMO / "manifest.yaml") for p in PRODUCTS]
+
+
+@pytest.mark.requirement("FLOE-PLUGINS")
+def test_the_rbac_plugin_gives_the_chart_each_products_access(tmp_path: Path, compiled: list) -> None:
+    manifest = load_manifest(DEMO / "manifest.yaml")
+    result = deploy(DEMO / "manifest.yaml", manifest, PRODUCTS, release="floe-platform", namespace="floe",
+                    values_files=[Path("charts/floe-platform/values-test.yaml")], dry_run=True, output=None,
+                    compiled=compiled)
+    rbac = [o for o in result.objects if o["kind"] in {"ServiceAccount", "Role", "RoleBinding"}
+            and o["metadata"].get("labels", {}).get("floe.dev/product")]
+    assert sorted({(o["kind"], o["metadata"]["labels"]["floe.dev/product"]) for o in rbac}) == sorted(
+        (kind, p) for kind in ("ServiceAccount", "Role", "RoleBinding") for p in PRODUCTS)
+    for obj in rbac:
+        kubernetes_validate.validate(obj, "1.30.0", strict=True)
+    # the products' catalog roles get what their grants allow (read and write of their own namespaces)
+    bootstrap = next(o for o in result.objects if o["kind"] == "ConfigMap" and "polaris-bootstrap.json" in o["data"])
+    products = json.loads(bootstrap["data"]["polaris-bootstrap.json"])["polaris"]["products"]
+    assert {p["name"]: p["privileges"] for p in products} == {p: ["CATALOG_MANAGE_CONTENT"] for p in PRODUCTS}
+
+
+@pytest.mark.requirement("FLOE-PLUGINS")
+def test_the_chart_mounts_the_cube_plugins_generated_model(compiled: list) -> None:
+    from floe.plugins.semantic.cube import CubePlugin
+
+    manifest = load_manifest(DEMO / "manifest.yaml")
+    cube = CubePlugin.config_model.model_validate({"type": "cube"})  # type: ignore[union-attr]
+    manifest = manifest.model_copy(update={"plugins": manifest.plugins.model_copy(update={"semantic_layer": cube})})
+    result = deploy(DEMO / "manifest.yaml", manifest, PRODUCTS, release="floe-platform", namespace="floe",
+                    values_files=[Path("charts/floe-platform/values-test.yaml")], dry_run=True, output=None,
+                    compiled=compiled)
+    models = next(o for o in result.objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-models"))
+    expected = {k.rsplit("/", 1)[-1]: v for a in compiled for k, v in CubePlugin(cube).generate_model(a).items()}
+    assert expected and models["data"] == expected

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from floe.config.plugins import PluginConfig
 from floe.config.principals import principal_name, product_namespaces
 from floe.plugins.interfaces import RBACPlugin
 from floe.plugins.local import Grant
+
+if TYPE_CHECKING:
+    from floe.compiler.artifacts import CompiledArtifacts
+
+# Polaris catalog privileges a grant becomes on Kubernetes (the chart's bootstrap gives each product's
+# catalog role these)
+WRITE_PRIVILEGES = ["CATALOG_MANAGE_CONTENT"]
+READ_PRIVILEGES = ["CATALOG_READ_PROPERTIES", "NAMESPACE_LIST", "NAMESPACE_READ_PROPERTIES", "TABLE_LIST",
+                   "TABLE_READ_PROPERTIES", "TABLE_READ_DATA"]
 
 
 class K8sRbacConfig(PluginConfig):
@@ -25,6 +34,18 @@ class K8sRbacPlugin(RBACPlugin):
     def grants(self, product: str) -> list[Grant]:
         # least privilege: the product reads and writes its own two namespaces, nothing else
         return [Grant(product=product, principal=principal_name(product), namespaces=product_namespaces(product))]
+
+    def deploy_values(self, products: Sequence[CompiledArtifacts]) -> dict[str, Any]:
+        """Per product: its Polaris catalog role's privileges (from its grants) and its ServiceAccount,
+        Role and RoleBinding, which the chart renders as they are."""
+        entries, objects = [], []
+        for artifacts in products:
+            name = artifacts.metadata.product_name
+            grants = self.grants(name)
+            writes = any(g.write for g in grants)
+            entries.append({"name": name, "privileges": WRITE_PRIVILEGES if writes else READ_PRIVILEGES})
+            objects += self.generate(name, [ns for g in grants for ns in g.namespaces])
+        return {"products": entries, "rbac": {"objects": objects}} if products else {}
 
     def generate(self, product: str, namespaces: Sequence[str]) -> list[dict[str, Any]]:
         ns = (self.config or K8sRbacConfig(type="k8s")).namespace

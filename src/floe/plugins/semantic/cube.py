@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import yaml
@@ -49,6 +50,12 @@ class CubePlugin(SemanticLayerPlugin):
         cubes = cube_model(spec, artifacts.identity.namespace)
         return {f"model/cubes/{artifacts.metadata.product_name}.yml": yaml.safe_dump({"cubes": cubes},
                                                                                       sort_keys=False)}
+
+    def deploy_values(self, products: Sequence[CompiledArtifacts]) -> dict[str, Any]:
+        """The generated model of every product with a semantic section: the files the chart's Cube
+        mounts at /cube/conf/model (ConfigMap keys are file names: ``<product>.yml``)."""
+        models = {path.rsplit("/", 1)[-1]: text for a in products for path, text in self.generate_model(a).items()}
+        return {"cube": {"models": models}} if models else {}
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:
