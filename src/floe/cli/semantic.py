@@ -63,25 +63,19 @@ def query(
 ) -> None:
     """Compute metrics over the product's Iceberg tables, grouped and filtered by its dimensions."""
     from floe.errors import FloeError
-    from floe.semantic.query import QueryRequest, SemanticQueryError, resolve_query
+    from floe.semantic.query import QueryRequest
 
     if fmt not in FORMATS:
         raise FloeError(f"--format {fmt!r} is not known", hint=f"use one of: {', '.join(FORMATS)}")
     ctx = _context(product, manifest)
     request = QueryRequest(metrics=_split(metric), group_by=_split(group_by), where=list(where or []),
                            order_by=_split(order_by) if order_by else None, limit=limit)
-    spec = ctx.artifacts.semantic
+    # the manifest's semantic layer answers (MetricFlow in this process; a plugin with its own service says so)
+    layer = ctx.semantic_plugin()
     if explain:
-        from floe.semantic.engine import explain_sql
-
-        if spec is None:
-            raise SemanticQueryError(f"product {ctx.artifacts.metadata.product_name!r} declares no semantic layer",
-                                     hint="add a `semantic:` section to its floe.yaml")
-        typer.echo(explain_sql(spec, ctx.artifacts.identity.namespace, resolve_query(spec, request)))
+        typer.echo(layer.explain(ctx, request))
         return
-    from floe.semantic.query import run_query
-
-    _print(run_query(ctx, request), fmt)
+    _print(layer.query(ctx, request), fmt)
 
 
 @app.command()

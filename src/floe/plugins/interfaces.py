@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import SecretStr
 
-from floe.errors import AuthenticationError
+from floe.errors import AuthenticationError, PluginError
 from floe.plugins.base import FloePlugin
 from floe.plugins.local import Grant
 from floe.plugins.types import PluginType
@@ -19,6 +19,7 @@ from floe.plugins.types import PluginType
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts, ResolvedGovernance
     from floe.config._base import SecretRef
+    from floe.semantic.query import QueryRequest, QueryResult
 
 
 class ComputePlugin(FloePlugin):
@@ -188,6 +189,29 @@ class SemanticLayerPlugin(FloePlugin):
     @abstractmethod
     def generate_model(self, artifacts: CompiledArtifacts) -> dict[str, str]:
         """Files (relative path -> content) describing the semantic model over the product's marts."""
+
+    def query(self, product: Any, request: QueryRequest) -> QueryResult:
+        """Answer ``request`` (metrics by dimensions, in floe's names) for one product, in this process
+        (`floe semantic query`, `floe semantic serve`).
+
+        Args:
+            product: the product's run context (its compiled artifacts and catalog).
+            request: what `floe semantic query` or the service's POST /v1/query asked.
+
+        Raises:
+            PluginError: this semantic layer answers in its own service, not in floe's process.
+        """
+        raise self._not_here()
+
+    def explain(self, product: Any, request: QueryRequest) -> str:
+        """The SQL ``query`` would run for ``request`` (`floe semantic query --explain`)."""
+        raise self._not_here()
+
+    def _not_here(self) -> PluginError:
+        return PluginError(f"the {self.name} semantic layer answers queries in its own service "
+                           f"({self.describe()}), not in floe's process", plugin=self.name, version=self.version,
+                           hint="query that service's API, or set plugins.semantic_layer to one that answers "
+                                "locally (`floe plugins list`)")
 
 
 class IngestionPlugin(FloePlugin):

@@ -20,6 +20,7 @@ from floe.plugins.interfaces import (
     OrchestratorPlugin,
     SecretResolver,
     SecretsPlugin,
+    SemanticLayerPlugin,
     StoragePlugin,
 )
 from floe.plugins.types import PluginType
@@ -118,6 +119,14 @@ class RunContext:
 
     def orchestrator_plugin(self) -> OrchestratorPlugin:
         return cast(OrchestratorPlugin, self.plugin(PluginType.ORCHESTRATOR))
+
+    def semantic_plugin(self) -> SemanticLayerPlugin:
+        """The semantic layer that answers this product's queries.
+
+        Raises:
+            ConfigError: the manifest configures none.
+        """
+        return cast(SemanticLayerPlugin, self.plugin(PluginType.SEMANTIC_LAYER))
 
     def identity_plugin(self) -> IdentityPlugin | None:
         """The artifacts' identity plugin, bound to their secrets plugin (None: the manifest sets none).

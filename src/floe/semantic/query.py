@@ -188,6 +188,20 @@ def _dimension_list(spec: SemanticSpec) -> str:
     return ", ".join([*names, *spec.entity_names(), f"{METRIC_TIME}[__day|__month|...]"])
 
 
+def require_spec(artifacts: Any) -> SemanticSpec:
+    """The product's semantic section.
+
+    Raises:
+        SemanticQueryError: the product declares none.
+    """
+    spec: SemanticSpec | None = artifacts.semantic
+    if spec is None:
+        raise SemanticQueryError(
+            f"product {artifacts.metadata.product_name!r} declares no semantic layer",
+            hint="add a `semantic:` section (models, metrics) to its floe.yaml; `floe schema floe` shows the keys")
+    return spec
+
+
 def run_query(ctx: RunContext, request: QueryRequest) -> QueryResult:
     """Answer ``request`` over the product's Iceberg tables (MetricFlow plans, DuckDB computes).
 
@@ -202,11 +216,7 @@ def run_query(ctx: RunContext, request: QueryRequest) -> QueryResult:
         SemanticQueryError: the product has no semantic section, or a name is unknown.
         FloeError: MetricFlow is missing or a table has not been built yet.
     """
-    spec = ctx.artifacts.semantic
-    if spec is None:
-        raise SemanticQueryError(
-            f"product {ctx.artifacts.metadata.product_name!r} declares no semantic layer",
-            hint="add a `semantic:` section (models, metrics) to its floe.yaml; `floe schema floe` shows the keys")
+    spec = require_spec(ctx.artifacts)
     resolved = resolve_query(spec, request)
     from floe.semantic.engine import execute
 

@@ -87,7 +87,7 @@ def create_app(contexts: list[RunContext], identity: IdentityPlugin | None = Non
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from floe.semantic.query import QueryRequest, SemanticQueryError, run_query
+    from floe.semantic.query import QueryRequest, SemanticQueryError
 
     if not contexts:
         raise FloeError("the semantic service needs at least one product", hint="name products or their artifacts")
@@ -140,7 +140,7 @@ def create_app(contexts: list[RunContext], identity: IdentityPlugin | None = Non
         if ctx is None:
             return error(404, f"unknown product {product!r}", f"products: {', '.join(sorted(products))}")
         try:
-            result = await run_in_threadpool(run_query, ctx, req)
+            result = await run_in_threadpool(ctx.semantic_plugin().query, ctx, req)
         except SemanticQueryError as exc:
             return error(400, exc.message, exc.hint or "")
         except FloeError as exc:

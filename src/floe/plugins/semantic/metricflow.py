@@ -7,7 +7,7 @@ local platform when ``api_url`` is set) answers the same queries over HTTP (:mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from floe.config._base import Url
 from floe.config.plugins import PluginConfig
@@ -18,6 +18,7 @@ from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
     from floe.compiler.artifacts import CompiledArtifacts
+    from floe.semantic.query import QueryRequest, QueryResult
 
 
 class MetricFlowConfig(PluginConfig):
@@ -61,6 +62,19 @@ class MetricFlowPlugin(SemanticLayerPlugin):
             f"models/floe_semantic/{DBT_TIME_SPINE_MODEL}.sql": dbt_time_spine_sql(),
             f"metricflow/{slug}.yml": metricflow_yaml(spec, artifacts.identity.namespace),
         }
+
+    def query(self, product: Any, request: QueryRequest) -> QueryResult:
+        """MetricFlow plans, DuckDB computes over the product's Iceberg tables (see ``run_query``)."""
+        from floe.semantic.query import run_query
+
+        return run_query(product, request)
+
+    def explain(self, product: Any, request: QueryRequest) -> str:
+        from floe.semantic.engine import explain_sql
+        from floe.semantic.query import require_spec, resolve_query
+
+        spec = require_spec(product.artifacts)
+        return explain_sql(spec, product.artifacts.identity.namespace, resolve_query(spec, request))
 
     def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
         """`floe semantic serve` over the deployed products' artifacts (MetricFlow plans, DuckDB computes
