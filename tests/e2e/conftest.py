@@ -185,7 +185,7 @@ def compiled(platform: dict[str, Any], manifest_path: Path,
 
 
 def load_artifacts(path: Path) -> Any:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
     return CompiledArtifacts.model_validate_json(path.read_text())
 

@@ -167,7 +167,7 @@ def pull(
     anonymous: AnonymousOpt = False,
 ) -> None:
     """Pull compiled artifacts; refuse unsigned, wrongly signed or altered content."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
 
     ref = _ref(reference)
     store = _store(_settings(manifest), registry, username_ref, password_ref, anonymous)

@@ -26,10 +26,10 @@ FORMATS = ("table", "csv", "json")
 
 def _context(product: Path, manifest: Path | None) -> RunContext:
     """Compile in memory (nothing written) and point at where `floe run` keeps the product's outputs."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline, default_output_dir, resolve_spec_path
     from floe.config.loader import load_model
     from floe.config.spec import FloeSpec
+    from floe.contract import ARTIFACTS_FILE
     from floe.plugins.registry import load_manifest
     from floe.runtime.context import RunContext
 
@@ -96,7 +96,7 @@ def serve(
     Every /v1 call is authenticated by the manifest's plugins.identity (static-token: `Authorization:
     Bearer $FLOE_SEMANTIC_TOKEN`; oidc: the issuer's ID token).
     """
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
     from floe.semantic.server import serve as run_server
 

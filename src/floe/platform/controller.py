@@ -49,7 +49,7 @@ def compile_products(manifest_path: Path, products: list[Path]) -> dict[str, Pat
 def parse_products(artifact_dirs: list[Path]) -> None:
     """Parse each compiled product's dbt project once, so Dagster's code servers only load (several of
     them parsing the same project at once would collide). Needs the products' credentials in place."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
     from floe.runtime.dagster import ensure_dbt_manifest
 

@@ -219,7 +219,7 @@ def principals_of(manifest: Any, artifact_dirs: list[Path]) -> list[str]:
     ``principals: per-product``."""
     import json
 
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
 
     if not per_product(manifest):
         return []
@@ -400,7 +400,7 @@ def write_workspace(path: Path, products: list[Path]) -> None:
 # -- the semantic layer ---------------------------------------------------------------------------------
 def _semantic(secrets: dict[str, str], port: int, products: list[Path], depends_on: list[str]) -> ServiceSpec:
     """`floe semantic serve` over the deployed products' artifacts (MetricFlow + DuckDB over Iceberg)."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.semantic.server import TOKEN_ENV
 
     return ServiceSpec(

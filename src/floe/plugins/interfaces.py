@@ -16,8 +16,8 @@ from floe.plugins.base import FloePlugin
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts, ResolvedGovernance
     from floe.config._base import SecretRef
+    from floe.contract import CompiledArtifacts, ResolvedGovernance
 
 
 class ComputePlugin(FloePlugin):

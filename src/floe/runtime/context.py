@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
-from floe.compiler.artifacts import CompiledArtifacts
+from floe.contract import CompiledArtifacts
 from floe.errors import ConfigError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (

@@ -23,8 +23,8 @@ class RunResult:
 
 
 def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
-    from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline, output_location
+    from floe.contract import ARTIFACTS_FILE
 
     spec_path, manifest_path, out = output_location(product, manifest_path)
     compile_pipeline(spec_path, manifest_path, output_dir=out)

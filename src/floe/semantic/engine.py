@@ -19,8 +19,8 @@ from floe.semantic.query import QueryResult, ResolvedQuery, SemanticQueryError
 if TYPE_CHECKING:
     import duckdb
 
+    from floe.contract.semantic import SemanticSpec
     from floe.runtime.context import RunContext
-    from floe.semantic.config import SemanticSpec
 
 METRICFLOW_VERSION = "0.213.0"
 

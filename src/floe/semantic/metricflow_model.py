@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from floe.semantic.config import Metric, SemanticModel, SemanticSpec
+from floe.contract.semantic import Metric, SemanticModel, SemanticSpec
 
 TIME_SPINE_SCHEMA = "floe_semantic"
 TIME_SPINE_TABLE = "time_spine"

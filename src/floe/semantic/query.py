@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from floe.contract.semantic import GRANULARITIES, SemanticSpec
 from floe.errors import FloeError
-from floe.semantic.config import GRANULARITIES, SemanticSpec
 
 if TYPE_CHECKING:
     from floe.runtime.context import RunContext

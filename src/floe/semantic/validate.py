@@ -9,7 +9,7 @@ from floe.errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:
     from floe.compiler.dbt_project import DbtProject
-    from floe.semantic.config import SemanticSpec
+    from floe.contract.semantic import SemanticSpec
 
 
 def validate_semantic(spec: SemanticSpec, project: DbtProject, *, file: Path | str) -> None:

@@ -12,7 +12,7 @@ from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import OrchestratorPlugin
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
 
 class DagsterConfig(PluginConfig):

@@ -15,7 +15,7 @@ from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
 
 class MetricFlowConfig(PluginConfig):
