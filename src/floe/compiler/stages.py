@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from floe._version import __version__
-from floe.compiler.dbt_project import DbtProject, read_dbt_project
+from floe.config.dbt_project import DbtProject, read_dbt_project
 from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
 from floe.config.paths import contained, inside

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from floe.compiler.dbt_project import DbtModel, DbtProject
+from floe.config.dbt_project import DbtModel, DbtProject
 from floe.config.governance import (
     GovernanceConfig,
     ProductGovernance,

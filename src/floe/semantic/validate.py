@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from floe.errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:
-    from floe.compiler.dbt_project import DbtProject
+    from floe.config.dbt_project import DbtProject
     from floe.contract.semantic import SemanticSpec
 
 

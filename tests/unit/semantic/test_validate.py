@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import DEMO, PRODUCTS
 from tests.unit.semantic.conftest import demo_semantic
 
-from floe.compiler.dbt_project import read_dbt_project
+from floe.config.dbt_project import read_dbt_project
 from floe.contract.semantic import SemanticSpec
 from floe.errors import ConfigError, ConfigErrors
 from floe.semantic import validate_semantic
