@@ -1,6 +1,6 @@
 """MetricFlow over the product's Iceberg tables, computed in an in-memory DuckDB.
 
-The semantic section becomes MetricFlow's own YAML (:func:`floe.semantic.metricflow_model.metricflow_yaml`),
+The semantic section becomes MetricFlow's own YAML (:func:`floe.plugins.semantic.metricflow_model.metricflow_yaml`),
 MetricFlow plans the query and renders DuckDB SQL, and floe runs that SQL on a private DuckDB
 connection holding the tables the section reads (only their declared columns, read through PyIceberg)
 and a day time spine. Numbers are DuckDB's, types included (DECIMAL stays Decimal).
@@ -13,7 +13,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError
-from floe.semantic.metricflow_model import TIME_SPINE_COLUMN, TIME_SPINE_SCHEMA, TIME_SPINE_TABLE, metricflow_yaml
+from floe.plugins.semantic.metricflow_model import (
+    METRICFLOW_VERSION,
+    TIME_SPINE_COLUMN,
+    TIME_SPINE_SCHEMA,
+    TIME_SPINE_TABLE,
+    metricflow_yaml,
+)
 from floe.semantic.query import QueryResult, ResolvedQuery, SemanticQueryError
 
 if TYPE_CHECKING:
@@ -21,9 +27,6 @@ if TYPE_CHECKING:
 
     from floe.contract.semantic import SemanticSpec
     from floe.runtime.context import RunContext
-
-METRICFLOW_VERSION = "0.213.0"
-
 
 def _require_metricflow() -> None:
     import importlib.util

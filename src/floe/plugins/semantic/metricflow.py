@@ -7,15 +7,20 @@ local platform when ``api_url`` is set) answers the same queries over HTTP (:mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from floe.config._base import Url
 from floe.config.plugins import PluginConfig
+from floe.contract import CompiledArtifacts
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
-
-if TYPE_CHECKING:
-    from floe.contract import CompiledArtifacts
+from floe.plugins.semantic.metricflow_model import (
+    DBT_TIME_SPINE_MODEL,
+    METRICFLOW_VERSION,
+    dbt_semantic_yaml,
+    dbt_time_spine_sql,
+    metricflow_yaml,
+)
 
 
 class MetricFlowConfig(PluginConfig):
@@ -43,13 +48,6 @@ class MetricFlowPlugin(SemanticLayerPlugin):
             ``metricflow/<slug>.yml`` (``node_relation`` on the Iceberg tables, with the time spine floe
             creates; what ``floe semantic query`` loads). Empty when the product has no semantic section.
         """
-        from floe.semantic.metricflow_model import (
-            DBT_TIME_SPINE_MODEL,
-            dbt_semantic_yaml,
-            dbt_time_spine_sql,
-            metricflow_yaml,
-        )
-
         spec = artifacts.semantic
         if spec is None:
             return {}
@@ -74,8 +72,6 @@ class MetricFlowPlugin(SemanticLayerPlugin):
                                     {"fix": "`floe platform status`; `floe platform start semantic`"})
             return status
         from importlib.metadata import PackageNotFoundError, version
-
-        from floe.semantic.engine import METRICFLOW_VERSION
 
         try:
             found = version("metricflow")

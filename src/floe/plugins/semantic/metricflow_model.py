@@ -18,6 +18,9 @@ import yaml
 
 from floe.contract.semantic import Metric, SemanticModel, SemanticSpec
 
+METRICFLOW_VERSION = "0.213.0"
+"""The MetricFlow release floe plans with (the ``metricflow`` pin in pyproject.toml)."""
+
 TIME_SPINE_SCHEMA = "floe_semantic"
 TIME_SPINE_TABLE = "time_spine"
 TIME_SPINE_COLUMN = "date_day"
