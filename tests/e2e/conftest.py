@@ -64,7 +64,7 @@ def platform() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def secrets() -> dict[str, str]:
-    from floe.platform.home import Home, read_env_file
+    from floe.home import Home, read_env_file
 
     return read_env_file(Home.current().secrets_file)
 
@@ -273,7 +273,7 @@ def registry(platform: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def creds(registry: str) -> tuple[str, str]:
-    from floe.platform.home import Home, read_env_file
+    from floe.home import Home, read_env_file
 
     values = {**read_env_file(Home.current().secrets_file),
               **{k: os.environ[k] for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if k in os.environ}}

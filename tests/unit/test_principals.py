@@ -14,8 +14,8 @@ from floe.compiler.stages import compile_pipeline
 from floe.config.manifest import PlatformManifest
 from floe.config.principals import product_namespaces, product_secret_names, scope_to_product
 from floe.errors import ConfigError
+from floe.home import Home, ensure_secrets
 from floe.platform.bootstrap import grants_policy
-from floe.platform.home import Home, ensure_secrets
 from floe.platform.services import seaweedfs_identities
 from floe.plugins.registry import load_manifest
 

@@ -64,8 +64,8 @@ def _settings(manifest: Path | None) -> _Settings:
     """
     from floe.config.artifacts import ArtifactsConfig
     from floe.errors import ConfigError
+    from floe.home import Home
     from floe.oci.client import DEFAULT_REGISTRY
-    from floe.platform.home import Home
 
     legacy = Home.current().config / LEGACY_CONFIG
     if legacy.exists():

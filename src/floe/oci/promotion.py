@@ -262,7 +262,7 @@ class AuditRecord(FloeModel):
 
 
 def default_audit_log() -> Path:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     return Home.current().root / "audit" / "promotions.jsonl"
 

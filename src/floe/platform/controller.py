@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError
-from floe.platform.home import Home, ensure_secrets
+from floe.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
 from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
 from floe.plugins.registry import load_manifest as _load_manifest

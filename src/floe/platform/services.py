@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from floe.config.principals import per_product, principal_name, product_namespaces, product_secret_names
 from floe.errors import ConfigError, FloeError
-from floe.platform.home import Home, cache_dir
+from floe.home import Home, cache_dir
 
 LOCALHOST = "127.0.0.1"
 
