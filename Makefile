@@ -72,9 +72,10 @@ bench-observability: setup ## Benchmark: tracing + lineage overhead on `floe com
 bench-platform: setup-platform ## Benchmark: cold `floe platform up` and the platform's memory
 	$(BIN)/python benchmarks/platform_bench.py up
 
-lint: setup ## ruff + mypy (strict on src/)
-	$(BIN)/ruff check src tests benchmarks
+lint: setup ## ruff + mypy (strict on src/) + no import cycle between floe's packages
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/python scripts/import_cycles.py
 
 clean: ## Remove build outputs (keeps ~/.cache/floe)
 	rm -rf $(VENV) demo/*/target demo/*/logs demo/.floe

@@ -109,8 +109,8 @@ def fresh_demo(base: Path, source: Path) -> Path:
 
 def compile_copy(demo: Path) -> Any:
     """Compile the product in the copy with floe's own path; returns its RunContext."""
+    from floe.app import compile_for_run
     from floe.runtime.context import RunContext
-    from floe.runtime.runner import compile_for_run
 
     return RunContext.load(compile_for_run(demo / PRODUCT, demo / MANIFEST))
 

@@ -26,7 +26,7 @@ FLOE = [sys.executable, "-m", "floe.cli.main"]
 
 
 def platform_rss() -> tuple[int, dict[str, int]]:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     state_file = Home.current().run / "state.json"
     if not state_file.exists():

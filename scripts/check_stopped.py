@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from floe.platform.home import Home
+from floe.home import Home
 
 
 def main() -> int:

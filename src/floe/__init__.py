@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from floe._version import __version__
 
 if TYPE_CHECKING:
-    from floe.compiler import CompilationStage, CompiledArtifacts, compile_pipeline
+    from floe.compiler import CompilationStage, compile_pipeline
     from floe.config import FloeSpec, PlatformManifest
+    from floe.contract import CompiledArtifacts
     from floe.errors import FloeError, PolicyEnforcementError
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 
 _LAZY = {
     "CompilationStage": "floe.compiler",
-    "CompiledArtifacts": "floe.compiler",
+    "CompiledArtifacts": "floe.contract",
     "compile_pipeline": "floe.compiler",
     "FloeSpec": "floe.config",
     "PlatformManifest": "floe.config",

@@ -64,7 +64,7 @@ def platform() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def secrets() -> dict[str, str]:
-    from floe.platform.home import Home, read_env_file
+    from floe.home import Home, read_env_file
 
     return read_env_file(Home.current().secrets_file)
 
@@ -115,7 +115,7 @@ def platform_runs(platform: dict[str, Any], manifest_path: Path) -> dict[str, An
     once as a platform team would (`floe run --platform a b c`); product -> RunResult."""
     from tests.conftest import DEMO, PRODUCTS
 
-    from floe.runtime.runner import run_on_platform
+    from floe.app import run_on_platform
 
     results = run_on_platform([DEMO / p for p in PRODUCTS], manifest_path=manifest_path)
     return {p: r for p, r in zip(PRODUCTS, results, strict=True)}
@@ -145,9 +145,9 @@ def fault_runs(platform_runs: dict[str, Any], manifest_path: Path) -> FaultRuns:
     from tests.conftest import DEMO
     from tests.dbt_faults import broken_model, failing_data_test
 
+    from floe.app import run_on_platform
     from floe.errors import RunsFailed
     from floe.runtime.iceberg import load_catalog, row_counts
-    from floe.runtime.runner import run_on_platform
 
     ctx = {p: run_context(platform_runs[p]) for p in FAULT_MARTS}
 
@@ -185,7 +185,7 @@ def compiled(platform: dict[str, Any], manifest_path: Path,
 
 
 def load_artifacts(path: Path) -> Any:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
     return CompiledArtifacts.model_validate_json(path.read_text())
 
@@ -273,7 +273,7 @@ def registry(platform: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def creds(registry: str) -> tuple[str, str]:
-    from floe.platform.home import Home, read_env_file
+    from floe.home import Home, read_env_file
 
     values = {**read_env_file(Home.current().secrets_file),
               **{k: os.environ[k] for k in ("FLOE_REGISTRY_USER", "FLOE_REGISTRY_PASSWORD") if k in os.environ}}

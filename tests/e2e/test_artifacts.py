@@ -85,7 +85,7 @@ def put_blob(client: httpx.Client, repo: str, data: bytes) -> str:
 
 
 def storage_root() -> Path:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     return Path(os.environ.get("FLOE_REGISTRY_STORAGE") or Home.current().data / "registry")
 

@@ -34,8 +34,8 @@ def test_cli_compile_produces_complete_artifacts(compiled: dict[str, Path], prod
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_artifacts_round_trip_and_recompile_is_byte_identical(compiled: dict[str, Path], manifest_path: Path,
                                                               tmp_path: Path, product: str) -> None:
-    from floe.compiler.artifacts import CompiledArtifacts
     from floe.compiler.stages import compile_pipeline
+    from floe.contract import CompiledArtifacts
 
     text = compiled[product].read_text()
     again = CompiledArtifacts.model_validate_json(text)

@@ -77,7 +77,7 @@ def test_no_secret_in_artifacts_generated_files_or_run_logs(platform_runs: dict[
 @pytest.mark.requirement("15-FR-013")
 def test_no_secret_in_lineage_or_service_logs(platform_runs: dict[str, RunResult],
                                               secrets: dict[str, str]) -> None:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     files = [DEMO / ".floe" / "lineage.jsonl", *sorted(Home.current().logs.glob("*.log"))]
     assert _leaks(files, _secret_values(secrets)) == []

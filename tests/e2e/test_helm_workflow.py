@@ -19,7 +19,7 @@ from tests.conftest import PRODUCTS, ROOT
 from tests.e2e.conftest import component, floe, platform_status, wait_for
 from tests.e2e.test_dagster import _loaded_locations
 
-from floe.platform.home import Home
+from floe.home import Home
 from floe.platform.release import ReleaseStore
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +151,7 @@ def test_history_is_contiguous_with_exactly_one_deployed_revision(upgraded: dict
 # -- the chart, rendered for this manifest ------------------------------------------------------------------
 @pytest.mark.requirement("15-FR-003")
 def test_chart_workspace_has_the_same_code_locations_as_the_local_platform(rendered: list[dict[str, Any]]) -> None:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     [workspace] = component(rendered, "workspace", "ConfigMap")
     entries = yaml.safe_load(workspace["data"]["workspace.yaml"])["load_from"]

@@ -10,10 +10,11 @@ from tests.conftest import PRODUCTS
 from tests.dbt_faults import broken_model, failing_data_test
 from tests.math_cases import ALL_CASES, MathCase, check_run
 
+from floe.app import run_product
 from floe.errors import RuntimeFailure
 from floe.runtime.context import RunContext
 from floe.runtime.iceberg import load_catalog, row_counts
-from floe.runtime.runner import RunResult, run_product
+from floe.runtime.runner import RunResult
 
 pytestmark = pytest.mark.integration
 

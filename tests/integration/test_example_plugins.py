@@ -15,9 +15,9 @@ import pytest
 import yaml
 from tests.dbt_faults import broken_model
 
+from floe.app import run_product
 from floe.errors import RuntimeFailure
 from floe.plugins.schema import json_schema
-from floe.runtime.runner import run_product
 
 pytestmark = pytest.mark.integration
 URL_ENV = "FLOE_EXAMPLE_CATALOG_URL"

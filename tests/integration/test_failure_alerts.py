@@ -18,9 +18,9 @@ import pytest
 import yaml
 from tests.dbt_faults import broken_model, failing_data_test
 
+from floe.app import run_product
 from floe.errors import RuntimeFailure
 from floe.runtime.context import RunContext
-from floe.runtime.runner import run_product
 
 pytestmark = pytest.mark.integration
 TOKEN_ENV = "FLOE_TEST_ALERT_TOKEN"

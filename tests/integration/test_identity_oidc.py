@@ -134,8 +134,8 @@ def _free_port() -> int:
 @pytest.fixture
 def served(issuer: Issuer, tmp_path: Path) -> Iterator[str]:
     """customer-360 compiled against the embedded manifest plus `identity: oidc`, served by the CLI."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline
+    from floe.contract import ARTIFACTS_FILE
 
     demo = tmp_path / "demo"
     shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns("target", "logs", ".floe", "*.duckdb"))

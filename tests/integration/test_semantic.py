@@ -20,10 +20,11 @@ import pytest
 from tests.conftest import DEMO, PRODUCTS, ROOT
 from tests.semantic_cases import CASES, hand_written_sql, norm, query_body
 
-from floe.compiler.artifacts import ARTIFACTS_FILE
+from floe.app import run_product
+from floe.contract import ARTIFACTS_FILE
 from floe.runtime.context import RunContext
 from floe.runtime.iceberg import load_catalog
-from floe.runtime.runner import RunResult, run_product
+from floe.runtime.runner import RunResult
 from floe.semantic import QueryRequest, run_query
 
 pytestmark = pytest.mark.integration

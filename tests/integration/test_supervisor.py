@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.platform.home import Home
+from floe.home import Home
 from floe.platform.services import Probe, ServiceSpec
 from floe.platform.supervisor import Supervisor
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from tests.conftest import DEMO
 
-from floe.compiler.artifacts import PluginRef
 from floe.config.plugins import PluginConfig
+from floe.contract import PluginRef
 from floe.runtime.alerts import alert_on_failure
 from floe.runtime.context import RunContext
 from floe.runtime.dagster import dbt_target_path

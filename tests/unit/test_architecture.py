@@ -8,8 +8,11 @@ core: a third-party backend could never get the same treatment. This test finds 
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
+import grimp
 import pytest
 
 from floe.plugins import PluginType, get_registry
@@ -77,3 +80,39 @@ def test_core_packages_do_not_compare_plugin_names() -> None:
     fixed = {f: n for f, n in KNOWN.items() if hits.get(f, 0) < n}
     assert new == {}, f"core code compares plugin names (make it a method of the plugin's ABC): {new}"
     assert fixed == {}, f"fewer name comparisons than listed: lower KNOWN in this test: {fixed}"
+
+
+def _import_cycles() -> ModuleType:
+    """scripts/import_cycles.py, the check `make lint` runs."""
+    path = SRC.parents[1] / "scripts" / "import_cycles.py"
+    spec = importlib.util.spec_from_file_location("import_cycles", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cycle_check_names_a_cycle_and_a_contract_import() -> None:
+    """Guard against a check that can never fail: a made-up graph with one cycle and a leaf import."""
+    check = _import_cycles()
+    imports = {("floe.a", "floe.b"): ["floe.a.x:3 imports floe.b.y"],
+               ("floe.b", "floe.c"): ["floe.b.y:7 imports floe.c"],
+               ("floe.c", "floe.a"): ["floe.c:1 imports floe.a.x"],
+               ("floe.c", "floe.errors"): ["floe.c:2 imports floe.errors"]}
+    found = check.problems({**imports, **{e: ["x"] * n for e, n in check.KNOWN.items()}},
+                           ["floe.contract.artifacts:9 imports floe.config._base"])
+    assert found == [
+        "import cycle floe.a -> floe.b -> floe.c -> floe.a:\n  floe.a.x:3 imports floe.b.y\n"
+        "  floe.b.y:7 imports floe.c\n  floe.c:1 imports floe.a.x",
+        "floe.contract.artifacts:9 imports floe.config._base: floe.contract is the leaf contract and may import "
+        "only floe.errors of floe; move the type it needs into it",
+    ]
+
+
+def test_no_import_cycles_between_floe_packages() -> None:
+    check = _import_cycles()
+    imports = check.package_imports(grimp.build_graph("floe", cache_dir=None))
+    leaf = [i for (a, b), found in imports.items() if a == check.LEAF and b not in check.LEAF_MAY_IMPORT
+            for i in found]
+    assert check.problems(imports, leaf) == []
+    assert ("floe.contract", "floe.config") not in imports

@@ -26,6 +26,8 @@ def test_cli_path_imports_no_heavy_libraries() -> None:
     code = (
         # the identity plugins load PyJWT only when they check a token
         "import sys, floe, floe.cli.main, floe.plugins.identity.oidc, floe.plugins.identity.static_token\n"
+        # compile-then-run and the contract: imported by every `floe run`, before anything runs
+        "import floe.app, floe.compiler, floe.contract\n"
         "heavy = [m for m in ('duckdb','pyarrow','dagster','dbt','pyiceberg','dagster_dbt','jwt')\n"
         "         if m in sys.modules]\n"
         "print(heavy)"

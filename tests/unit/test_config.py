@@ -9,7 +9,7 @@ import yaml
 from tests.conftest import DEMO, PRODUCTS
 
 from floe.config import FloeSpec, load_model
-from floe.config.governance import EnforcementLevel
+from floe.contract import EnforcementLevel
 from floe.errors import ConfigError, ConfigErrors
 from floe.plugins.registry import load_manifest
 

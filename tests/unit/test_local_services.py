@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import ROOT
 
-from floe.platform.home import Home
+from floe.home import Home
 from floe.platform.services import build_services
 from floe.plugins.registry import load_manifest
 

@@ -142,8 +142,7 @@ SAMPLE_CONFIGS: dict[tuple[PluginType, str], dict[str, Any]] = {
 
 @pytest.mark.parametrize("name", [n for _, n in _all(PluginType.CATALOG)])
 def test_catalog_behaviour(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from floe.compiler.artifacts import ResolvedGovernance
-    from floe.config.governance import EnforcementLevel
+    from floe.contract import EnforcementLevel, ResolvedGovernance
     from floe.plugins.interfaces import SecretResolver
     from floe.plugins.secrets.env import EnvSecretsPlugin
 

@@ -14,7 +14,7 @@ from floe.compiler.stages import compile_pipeline
 from floe.config.manifest import PlatformManifest
 from floe.config.principals import product_namespaces, product_secret_names, scope_to_product
 from floe.errors import ConfigError
-from floe.platform.home import Home, ensure_secrets
+from floe.home import Home, ensure_secrets
 from floe.platform.services import local_platform
 from floe.plugins.local import Grant
 from floe.plugins.rbac.k8s import K8sRbacPlugin

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from floe.errors import FloeError
-from floe.platform.home import Home
+from floe.home import Home
 from floe.platform.release import ReleaseStore
 
 

@@ -17,7 +17,7 @@ import yaml
 from tests.conftest import DEMO, PRODUCTS
 
 from floe import compile_pipeline
-from floe.compiler.artifacts import EnforcementResult, Violation
+from floe.contract import EnforcementResult, Violation
 from floe.errors import ConfigError, PolicyEnforcementError
 from floe.governance.secrets import MAX_BYTES, MAX_FINDINGS_PER_FILE, mask, scan_product
 

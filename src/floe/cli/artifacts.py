@@ -64,8 +64,8 @@ def _settings(manifest: Path | None) -> _Settings:
     """
     from floe.config.artifacts import ArtifactsConfig
     from floe.errors import ConfigError
+    from floe.home import Home
     from floe.oci.client import DEFAULT_REGISTRY
-    from floe.platform.home import Home
 
     legacy = Home.current().config / LEGACY_CONFIG
     if legacy.exists():
@@ -167,7 +167,7 @@ def pull(
     anonymous: AnonymousOpt = False,
 ) -> None:
     """Pull compiled artifacts; refuse unsigned, wrongly signed or altered content."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
 
     ref = _ref(reference)
     store = _store(_settings(manifest), registry, username_ref, password_ref, anonymous)

@@ -191,7 +191,7 @@ def run(
 ) -> None:
     """Compile and run data products: in-process on the embedded default, one after the other; with
     --platform, launched together on the platform's Dagster."""
-    from floe.runtime.runner import run_on_platform, run_product
+    from floe.app import run_on_platform, run_product
     from floe.telemetry import telemetry_session
 
     with telemetry_session():  # the compile step's spans, like `floe compile`'s
@@ -210,7 +210,7 @@ def demo(
     products: Annotated[list[str] | None, typer.Option("--product", "-p", help="Only these products")] = None,
 ) -> None:
     """Compile and run the three demo products, then show every mart with its row count."""
-    from floe.runtime.runner import run_demo
+    from floe.app import run_demo
 
     ok = run_demo(manifest, products=products, console=_console())
     if not ok:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from floe.plugins.semantic.query import QueryResult
     from floe.runtime.context import RunContext
-    from floe.semantic.query import QueryResult
 
 app = typer.Typer(help="Metrics and dimensions over a product's marts (the floe.yaml `semantic:` section).",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -26,10 +26,10 @@ FORMATS = ("table", "csv", "json")
 
 def _context(product: Path, manifest: Path | None) -> RunContext:
     """Compile in memory (nothing written) and point at where `floe run` keeps the product's outputs."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
     from floe.compiler.stages import compile_pipeline, default_output_dir, resolve_spec_path
     from floe.config.loader import load_model
     from floe.config.spec import FloeSpec
+    from floe.contract import ARTIFACTS_FILE
     from floe.plugins.registry import load_manifest
     from floe.runtime.context import RunContext
 
@@ -63,7 +63,7 @@ def query(
 ) -> None:
     """Compute metrics over the product's Iceberg tables, grouped and filtered by its dimensions."""
     from floe.errors import FloeError
-    from floe.semantic.query import QueryRequest
+    from floe.plugins.semantic.query import QueryRequest
 
     if fmt not in FORMATS:
         raise FloeError(f"--format {fmt!r} is not known", hint=f"use one of: {', '.join(FORMATS)}")
@@ -90,7 +90,7 @@ def serve(
     Every /v1 call is authenticated by the manifest's plugins.identity (static-token: `Authorization:
     Bearer $FLOE_SEMANTIC_TOKEN`; oidc: the issuer's ID token).
     """
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
     from floe.semantic.server import serve as run_server
 

@@ -1,6 +1,5 @@
 """The compiler: two YAML files in, one governed CompiledArtifacts out."""
 
-from floe.compiler.artifacts import CompiledArtifacts
 from floe.compiler.stages import CompilationStage, compile_pipeline
 
-__all__ = ["CompilationStage", "CompiledArtifacts", "compile_pipeline"]
+__all__ = ["CompilationStage", "compile_pipeline"]

@@ -20,7 +20,12 @@ from typing import Any
 import yaml
 
 from floe._version import __version__
-from floe.compiler.artifacts import (
+from floe.config.dbt_project import DbtProject, read_dbt_project
+from floe.config.loader import load_model
+from floe.config.manifest import PlatformManifest
+from floe.config.paths import contained, inside
+from floe.config.spec import FloeSpec
+from floe.contract import (
     ARTIFACTS_FILE,
     ArtifactPaths,
     ArtifactsMetadata,
@@ -37,11 +42,6 @@ from floe.compiler.artifacts import (
     Schedule,
     Sensor,
 )
-from floe.compiler.dbt_project import DbtProject, read_dbt_project
-from floe.config.loader import load_model
-from floe.config.manifest import PlatformManifest
-from floe.config.paths import contained, inside
-from floe.config.spec import FloeSpec
 from floe.errors import CompilationError, ConfigError, FloeError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (

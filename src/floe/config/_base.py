@@ -3,19 +3,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_serializer, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_serializer, model_validator
+
+from floe.contract import FloeModel
 
 SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
 PRODUCT_NAME = r"^[a-z][a-z0-9-]*[a-z0-9]$"
 
 SemVer = Annotated[str, StringConstraints(pattern=SEMVER)]
 ProductName = Annotated[str, StringConstraints(pattern=PRODUCT_NAME, max_length=63)]
-
-
-class FloeModel(BaseModel):
-    """Base for every floe contract: immutable, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 class SecretRef(FloeModel):

@@ -24,7 +24,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from floe.config._base import FloeModel, SecretRef, Url
+from floe.config._base import SecretRef, Url
+from floe.contract import FloeModel
 
 ENV_NAME = re.compile(r"[a-z][a-z0-9]{0,15}")
 DEFAULT_USER_REF = "env:FLOE_REGISTRY_USER"

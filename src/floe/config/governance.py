@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from floe.config._base import FloeModel
+from floe.contract import EnforcementLevel, FloeModel
 
 
 def _regex(pattern: str, what: str) -> re.Pattern[str]:
@@ -16,22 +15,6 @@ def _regex(pattern: str, what: str) -> re.Pattern[str]:
         return re.compile(pattern, re.MULTILINE)
     except re.error as exc:
         raise ValueError(f"{what} is not a valid regular expression: {exc}") from exc
-
-
-class EnforcementLevel(str, Enum):
-    OFF = "off"
-    WARN = "warn"
-    STRICT = "strict"
-
-    @property
-    def rank(self) -> int:
-        return {"off": 0, "warn": 1, "strict": 2}[self.value]
-
-    @classmethod
-    def stricter(cls, a: EnforcementLevel, b: EnforcementLevel | None) -> EnforcementLevel:
-        if b is None:
-            return a
-        return a if a.rank >= b.rank else b
 
 
 class NamingConfig(FloeModel):

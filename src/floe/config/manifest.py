@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from floe.config._base import FloeModel, ProductName, SemVer
+from floe.config._base import ProductName, SemVer
 from floe.config.artifacts import ArtifactsConfig
 from floe.config.governance import GovernanceConfig
 from floe.config.plugins import PluginsConfig
+from floe.contract import FloeModel
 
 
 class ManifestMetadata(FloeModel):

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Protocol, Self
 from pydantic import Field, SerializeAsAny, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from floe.config._base import FloeModel, SecretRef
+from floe.config._base import SecretRef
+from floe.contract import FloeModel
 
 CONTEXT_KEY = "floe.plugin_configs"
 """Validation-context key under which the loader passes the :class:`PluginConfigSource`."""

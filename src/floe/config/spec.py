@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from floe.config._base import FloeModel, ProductName, SemVer
+from floe.config._base import ProductName, SemVer
 from floe.config.governance import ProductGovernance
-from floe.semantic.config import SemanticSpec
+from floe.contract import FloeModel
+from floe.contract.semantic import SemanticSpec
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 Tier = Literal["bronze", "silver", "gold"]

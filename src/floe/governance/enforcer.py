@@ -11,10 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from floe.compiler.artifacts import EnforcementResult, ResolvedGovernance, ResolvedModel, Violation
-from floe.compiler.dbt_project import DbtModel, DbtProject
+from floe.config.dbt_project import DbtModel, DbtProject
 from floe.config.governance import (
-    EnforcementLevel,
     GovernanceConfig,
     ProductGovernance,
     RequireMeta,
@@ -22,6 +20,7 @@ from floe.config.governance import (
     RequireTests,
     SecretScanning,
 )
+from floe.contract import EnforcementLevel, EnforcementResult, ResolvedGovernance, ResolvedModel, Violation
 from floe.errors import PolicyEnforcementError
 
 NAMING_PATTERNS = {

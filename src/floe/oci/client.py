@@ -370,7 +370,7 @@ class FetchedArtifact:
 
     def compiled(self) -> Any:
         """The content as ``CompiledArtifacts`` (raises pydantic's ValidationError when it is not)."""
-        from floe.compiler.artifacts import CompiledArtifacts
+        from floe.contract import CompiledArtifacts
 
         return CompiledArtifacts.model_validate_json(self.content)
 
@@ -581,7 +581,7 @@ def read_artifacts_file(path: Path) -> bytes:
     """
     from pydantic import ValidationError
 
-    from floe.compiler.artifacts import ARTIFACTS_FILE, CompiledArtifacts
+    from floe.contract import ARTIFACTS_FILE, CompiledArtifacts
 
     file = path / ARTIFACTS_FILE if path.is_dir() else path
     if not file.is_file():

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from floe.config._base import FloeModel
 from floe.config.artifacts import PromotionConfig
+from floe.contract import FloeModel
 from floe.errors import ServiceError
 from floe.oci.errors import (
     ArtifactError,
@@ -124,7 +124,7 @@ Gate = Callable[[GateContext], "str | None"]
 
 
 def _compiled(ctx: GateContext) -> Any:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
     if ctx.content is None:
         raise GateFailed(f"content unavailable: {ctx.fetch_error}")
@@ -262,7 +262,7 @@ class AuditRecord(FloeModel):
 
 
 def default_audit_log() -> Path:
-    from floe.platform.home import Home
+    from floe.home import Home
 
     return Home.current().root / "audit" / "promotions.jsonl"
 

@@ -33,7 +33,7 @@ Status = Literal["valid", "invalid", "unsigned", "tampered", "skipped"]
 
 def default_key_path() -> Path:
     """``$FLOE_HOME/keys/floe-artifacts.key`` (override with ``FLOE_SIGNING_KEY``)."""
-    from floe.platform.home import Home
+    from floe.home import Home
 
     env = os.environ.get("FLOE_SIGNING_KEY")
     return Path(env).expanduser() if env else Home.current().root / "keys" / KEY_FILE

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError
-from floe.platform.home import Home, ensure_secrets
+from floe.home import Home, ensure_secrets
 from floe.platform.release import ReleaseStore, Revision
 from floe.platform.supervisor import HELD_DIR, PID_FILE, STATE_FILE
 from floe.plugins.registry import load_manifest as _load_manifest
@@ -49,7 +49,7 @@ def compile_products(manifest_path: Path, products: list[Path]) -> dict[str, Pat
 def parse_products(artifact_dirs: list[Path]) -> None:
     """Parse each compiled product's dbt project once, so Dagster's code servers only load (several of
     them parsing the same project at once would collide). Needs the products' credentials in place."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
     from floe.runtime.dagster import ensure_dbt_manifest
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError
-from floe.platform.home import Home
+from floe.home import Home
 
 RELEASE_FILE = "releases.json"
 PENDING = {"pending-install", "pending-upgrade", "pending-rollback"}

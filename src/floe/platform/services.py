@@ -16,7 +16,7 @@ from typing import Any
 
 from floe.config.principals import per_product
 from floe.errors import ConfigError, FloeError
-from floe.platform.home import Home, cache_dir
+from floe.home import Home, cache_dir
 from floe.plugins.local import (
     LOCALHOST,
     POSTGRES_PORT,
@@ -32,7 +32,7 @@ __all__ = ["LOCALHOST", "Probe", "ServiceSpec", "build_services", "local_platfor
 
 def local_platform(manifest: Any, home: Home, secrets: dict[str, str], artifact_dirs: list[Path]) -> LocalPlatform:
     """The platform as the manifest's plugins see it (see ``floe.plugins.local``)."""
-    from floe.compiler.artifacts import ARTIFACTS_FILE
+    from floe.contract import ARTIFACTS_FILE
     from floe.plugins import get_registry
 
     products = [DeployedProduct(json.loads((d / ARTIFACTS_FILE).read_text())["metadata"]["product_name"], d)

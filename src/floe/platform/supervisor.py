@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.platform.home import Home
+from floe.home import Home
 from floe.platform.services import ServiceSpec
 from floe.plugins.registry import load_manifest
 
@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--manifest", required=True, type=Path)
     parser.add_argument("--product-dir", action="append", default=[], type=Path)
     args = parser.parse_args()
-    from floe.platform.home import ensure_secrets
+    from floe.home import ensure_secrets
     from floe.platform.services import build_services
 
     home = Home.current()

@@ -15,7 +15,7 @@ from floe.plugins.types import PluginType
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
     from floe.plugins.local import LocalPlatform, ServiceSpec, StepResult
 
 FLOE_PLUGIN_API_VERSION = "1.0"

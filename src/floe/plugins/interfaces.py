@@ -17,9 +17,9 @@ from floe.plugins.local import Grant
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts, ResolvedGovernance
     from floe.config._base import SecretRef
-    from floe.semantic.query import QueryRequest, QueryResult
+    from floe.contract import CompiledArtifacts, ResolvedGovernance
+    from floe.plugins.semantic.query import QueryRequest, QueryResult
 
 
 class ComputePlugin(FloePlugin):

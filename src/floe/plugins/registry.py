@@ -18,7 +18,7 @@ from floe.plugins.base import FLOE_PLUGIN_API_VERSION, FloePlugin, HealthState, 
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import PluginRef
+    from floe.contract import PluginRef
 
 
 def is_compatible(plugin_api: str, platform_api: str = FLOE_PLUGIN_API_VERSION) -> bool:

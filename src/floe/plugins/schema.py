@@ -22,9 +22,9 @@ def json_schema(which: str, registry: PluginRegistry | None = None) -> dict[str,
     """
     from pydantic import BaseModel
 
-    from floe.compiler.artifacts import CompiledArtifacts
     from floe.config.manifest import PlatformManifest
     from floe.config.spec import FloeSpec
+    from floe.contract import CompiledArtifacts
 
     models: dict[str, type[BaseModel]] = {
         "manifest": PlatformManifest, "floe": FloeSpec, "artifacts": CompiledArtifacts}

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
-from floe.compiler.artifacts import CompiledArtifacts
+from floe.contract import CompiledArtifacts
 from floe.errors import ConfigError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
@@ -147,6 +147,12 @@ class RunContext:
             Path(root.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         return {**self.catalog_plugin().pyiceberg_properties(resolve, root),
                 **self.storage_plugin().fileio_properties(resolve)}
+
+    def catalog(self) -> Any:
+        """The product's Iceberg catalog (PyIceberg); 401/403 become typed floe errors."""
+        from floe.runtime.iceberg import load_catalog
+
+        return load_catalog(self)
 
     def table_properties(self) -> dict[str, str]:
         return self.catalog_plugin().table_properties(self.artifacts.governance)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from floe.compiler.artifacts import CompiledArtifacts
+from floe.contract import CompiledArtifacts
 from floe.runtime.context import RunContext
 
 

@@ -1,9 +1,12 @@
-"""`floe run` and `floe demo`: compile, execute through Dagster in-process, report."""
+"""Execute compiled products through Dagster (in-process, or launched on the platform), report.
+
+Reads CompiledArtifacts only: compiling first is the caller's job (:mod:`floe.app`)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,24 +25,6 @@ class RunResult:
     run_id: str | None = None  # the Dagster run's id
 
 
-def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
-    from floe.compiler.artifacts import ARTIFACTS_FILE
-    from floe.compiler.stages import compile_pipeline, output_location
-
-    spec_path, manifest_path, out = output_location(product, manifest_path)
-    compile_pipeline(spec_path, manifest_path, output_dir=out)
-    return out / ARTIFACTS_FILE
-
-
-def run_product(product: Path, *, manifest_path: Path | None = None, platform: bool = False,
-                console: Any = None) -> RunResult:
-    start = time.monotonic()
-    if platform:
-        return run_on_platform([product], manifest_path=manifest_path, console=console)[0]
-    artifacts_path = compile_for_run(product, manifest_path)
-    return execute(artifacts_path, console=console, started=start)
-
-
 @dataclass
 class _Launched:
     ctx: Any
@@ -50,11 +35,12 @@ class _Launched:
     started: float  # monotonic, for the reported duration
 
 
-def run_on_platform(products: list[Path], *, manifest_path: Path | None,
-                    console: Any = None) -> list[RunResult]:
+def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any = None) -> list[RunResult]:
     """Launch each product's job on the platform's Dagster through GraphQL, then follow them all to
     the end (they run concurrently, up to the orchestrator's ``max_concurrent_runs``).
 
+    ``compiled`` holds one callable per product returning its compiled_artifacts.json; each is called
+    on this thread (compile there: dbt is not thread-safe) while the previous product launches.
     Every launched run is followed to its end even when another fails; then ``RunsFailed`` names
     each failed product with dbt's failing nodes, and carries the results of those that succeeded.
     """
@@ -62,9 +48,8 @@ def run_on_platform(products: list[Path], *, manifest_path: Path | None,
 
     # Compiling and parsing stay on this thread (dbt is not thread-safe); the code location reload
     # and the launch (waits on Dagster) overlap with preparing the next product.
-    with ThreadPoolExecutor(max_workers=max(len(products), 1)) as pool:
-        pending = [pool.submit(_reload_and_launch, _prepare(product, manifest_path), console)
-                   for product in products]
+    with ThreadPoolExecutor(max_workers=max(len(compiled), 1)) as pool:
+        pending = [pool.submit(_reload_and_launch, _prepare(artifacts), console) for artifacts in compiled]
         runs = [p.result() for p in pending]
     results: dict[str, RunResult] = {}
     failures: dict[str, RuntimeFailure] = {}
@@ -87,12 +72,12 @@ class _Prepared:
     started: float
 
 
-def _prepare(product: Path, manifest_path: Path | None) -> _Prepared:
+def _prepare(compiled: Callable[[], Path]) -> _Prepared:
     from floe.runtime.context import RunContext
     from floe.runtime.dagster import ensure_dbt_manifest
 
     started = time.monotonic()
-    artifacts_path = compile_for_run(product, manifest_path)
+    artifacts_path = compiled()
     ctx = RunContext.load(artifacts_path)
     _check_telemetry(ctx)
     url = ctx.orchestrator_plugin().service_url()
@@ -227,20 +212,3 @@ def _failure_summary(ctx: Any, result: Any, *, since: float) -> str:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 lines.append("  " + readable_step_error(event.step_failure_data.error.message)[:800])
     return "\n".join(lines) or "  (no detail; see the log)"
-
-
-def run_demo(manifest: Path, *, products: list[str] | None = None, console: Any = None) -> bool:
-    from rich.table import Table
-
-    demo_dir = manifest.resolve().parent
-    names = products or ["customer-360", "iot-telemetry", "financial-risk"]
-    results: list[RunResult] = []
-    for name in names:
-        results.append(run_product(demo_dir / name, manifest_path=manifest, console=console))
-    table = Table("product", "mart (Iceberg table)", "rows", "seconds", title="floe demo: marts")
-    for r in results:
-        for mart, rows in r.marts.items():
-            table.add_row(r.product, mart, str(rows), f"{r.seconds:.1f}")
-    if console:
-        console.print(table)
-    return all(r.success for r in results)

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from floe.plugins.interfaces import IdentityPlugin
     from floe.runtime.context import RunContext
 
-TOKEN_ENV = "FLOE_SEMANTIC_TOKEN"  # noqa: S105 - the name of the variable, not a token
-
 
 def json_value(value: Any) -> Any:
     """Query values as JSON: decimals as numbers, dates as ISO text."""
@@ -87,7 +85,7 @@ def create_app(contexts: list[RunContext], identity: IdentityPlugin | None = Non
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from floe.semantic.query import QueryRequest, SemanticQueryError
+    from floe.plugins.semantic.query import QueryRequest, SemanticQueryError
 
     if not contexts:
         raise FloeError("the semantic service needs at least one product", hint="name products or their artifacts")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from floe.errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:
-    from floe.compiler.dbt_project import DbtProject
-    from floe.semantic.config import SemanticSpec
+    from floe.config.dbt_project import DbtProject
+    from floe.contract.semantic import SemanticSpec
 
 
 def validate_semantic(spec: SemanticSpec, project: DbtProject, *, file: Path | str) -> None:

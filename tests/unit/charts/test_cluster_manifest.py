@@ -277,7 +277,7 @@ def test_without_polaris_the_manifest_needs_a_catalog(render_with) -> None:
 
 
 def test_deploy_carries_the_manifests_governance_into_the_cluster(render_with, tmp_path: Path) -> None:
-    from floe.config.governance import EnforcementLevel
+    from floe.contract import EnforcementLevel
     from floe.k8s.deploy import values_from_manifest
 
     local = load_manifest(REPO / "demo" / "manifest.yaml")

@@ -39,7 +39,7 @@ def _plugin(kind: str, **config: Any) -> dict[str, Any]:
 
 def make_artifacts(**metadata: Any) -> bytes:
     """Small but valid CompiledArtifacts bytes, built here so unit tests do not depend on demo/."""
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
     doc = {
         "version": "1.0.0",

@@ -7,9 +7,9 @@ import pytest
 import yaml
 from tests.conftest import DEMO
 
-from floe.config._base import FloeModel
 from floe.config.loader import load_model
-from floe.semantic import SemanticSpec
+from floe.contract import FloeModel
+from floe.contract.semantic import SemanticSpec
 
 
 class SemanticDoc(FloeModel):

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from tests.unit.semantic.conftest import load_semantic
 
+from floe.plugins.semantic.metricflow_engine import explain_sql, new_connection, run_sql
+from floe.plugins.semantic.query import resolve_query
 from floe.semantic import QueryRequest, SemanticQueryError
-from floe.semantic.engine import explain_sql, new_connection, run_sql
-from floe.semantic.query import resolve_query
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.conftest import PRODUCTS
 from tests.unit.semantic.conftest import demo_semantic
 
 from floe.plugins.semantic.cube import cube_model
-from floe.semantic.metricflow_model import dbt_semantic_yaml, metricflow_yaml
+from floe.plugins.semantic.metricflow_model import dbt_semantic_yaml, metricflow_yaml
 
 GOLDEN = Path(__file__).parent / "golden"
 

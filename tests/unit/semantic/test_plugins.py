@@ -10,8 +10,8 @@ import pytest
 import yaml
 from tests.conftest import DEMO, PRODUCTS
 
-from floe.compiler.artifacts import CompiledArtifacts
 from floe.compiler.stages import compile_pipeline
+from floe.contract import CompiledArtifacts
 from floe.errors import ConfigError
 from floe.plugins.base import HealthState
 from floe.plugins.interfaces import SemanticLayerPlugin

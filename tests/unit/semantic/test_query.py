@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from tests.unit.semantic.conftest import load_semantic
 
+from floe.plugins.semantic.query import group_by_name, resolve_query, translate_where
 from floe.semantic import QueryRequest, SemanticQueryError
-from floe.semantic.query import group_by_name, resolve_query, translate_where
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from floe.errors import PluginError
 from floe.plugins.semantic.cube import CubeConfig, CubePlugin
-from floe.semantic.query import QueryRequest
+from floe.plugins.semantic.query import QueryRequest
 
 
 @pytest.mark.requirement("FLOE-PLUGINS")

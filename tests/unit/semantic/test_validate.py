@@ -8,9 +8,10 @@ import pytest
 from tests.conftest import DEMO, PRODUCTS
 from tests.unit.semantic.conftest import demo_semantic
 
-from floe.compiler.dbt_project import read_dbt_project
+from floe.config.dbt_project import read_dbt_project
+from floe.contract.semantic import SemanticSpec
 from floe.errors import ConfigError, ConfigErrors
-from floe.semantic import SemanticSpec, validate_semantic
+from floe.semantic import validate_semantic
 
 
 def _spec(product: str, edit: Any) -> SemanticSpec:

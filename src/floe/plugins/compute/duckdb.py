@@ -63,7 +63,7 @@ class DuckDBComputePlugin(ComputePlugin):
     def run_env(self, *, work_dir: Path, product_slug: str, catalog_attached: bool) -> dict[str, str]:
         env = {PATH_ENV: str(self.local_database(work_dir, product_slug))}
         if catalog_attached:
-            from floe.runtime.duckdb_ext import extension_dir
+            from floe.plugins.compute.duckdb_ext import extension_dir
 
             env[EXTENSION_DIR_ENV] = str(extension_dir())
         return env

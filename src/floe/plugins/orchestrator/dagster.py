@@ -13,7 +13,7 @@ from floe.plugins.interfaces import OrchestratorPlugin
 from floe.plugins.local import LocalPlatform, ServiceSpec, port_of
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
 
 class DagsterConfig(PluginConfig):

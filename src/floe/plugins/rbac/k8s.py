@@ -9,7 +9,7 @@ from floe.plugins.interfaces import RBACPlugin
 from floe.plugins.local import Grant
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
+    from floe.contract import CompiledArtifacts
 
 # Polaris catalog privileges a grant becomes on Kubernetes (the chart's bootstrap gives each product's
 # catalog role these)

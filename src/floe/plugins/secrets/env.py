@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from floe.config._base import SecretRef
 from floe.config.plugins import PluginConfig
 from floe.errors import ConfigError
-from floe.platform.home import Home, read_env_file
+from floe.home import Home, read_env_file
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SecretsPlugin
 

@@ -14,8 +14,8 @@ from floe.plugins.base import HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
-    from floe.semantic.config import SemanticSpec
+    from floe.contract import CompiledArtifacts
+    from floe.contract.semantic import SemanticSpec
 
 _CUBE_AGG = {"sum": "sum", "count": "count", "count_distinct": "count_distinct", "avg": "avg", "min": "min",
              "max": "max"}

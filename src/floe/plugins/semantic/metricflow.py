@@ -1,7 +1,7 @@
 """dbt MetricFlow as floe's semantic layer: definitions generated from floe.yaml's ``semantic:`` section.
 
 MetricFlow is a library: ``floe semantic query`` plans with it in-process and computes in DuckDB over
-the product's Iceberg tables (:mod:`floe.semantic.engine`); ``floe semantic serve`` (a service of the
+the product's Iceberg tables (:mod:`floe.plugins.semantic.metricflow_engine`); ``floe semantic serve`` (a service of the
 local platform when ``api_url`` is set) answers the same queries over HTTP (:mod:`floe.semantic.server`).
 """
 
@@ -11,14 +11,25 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from floe.config._base import Url
 from floe.config.plugins import PluginConfig
+from floe.contract import CompiledArtifacts
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import SemanticLayerPlugin
 from floe.plugins.local import LOCALHOST, LocalPlatform, Probe, ServiceSpec, port_of
+from floe.plugins.semantic.metricflow_model import (
+    DBT_TIME_SPINE_MODEL,
+    METRICFLOW_VERSION,
+    dbt_semantic_yaml,
+    dbt_time_spine_sql,
+    metricflow_yaml,
+)
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe.compiler.artifacts import CompiledArtifacts
-    from floe.semantic.query import QueryRequest, QueryResult
+    from floe.plugins.semantic.query import QueryRequest, QueryResult
+
+
+TOKEN_ENV = "FLOE_SEMANTIC_TOKEN"  # noqa: S105 - the name of the variable, not a token
+"""Where the local platform's semantic service finds the token ``identity: static-token`` refers to."""
 
 
 class MetricFlowConfig(PluginConfig):
@@ -46,13 +57,6 @@ class MetricFlowPlugin(SemanticLayerPlugin):
             ``metricflow/<slug>.yml`` (``node_relation`` on the Iceberg tables, with the time spine floe
             creates; what ``floe semantic query`` loads). Empty when the product has no semantic section.
         """
-        from floe.semantic.metricflow_model import (
-            DBT_TIME_SPINE_MODEL,
-            dbt_semantic_yaml,
-            dbt_time_spine_sql,
-            metricflow_yaml,
-        )
-
         spec = artifacts.semantic
         if spec is None:
             return {}
@@ -65,13 +69,13 @@ class MetricFlowPlugin(SemanticLayerPlugin):
 
     def query(self, product: Any, request: QueryRequest) -> QueryResult:
         """MetricFlow plans, DuckDB computes over the product's Iceberg tables (see ``run_query``)."""
-        from floe.semantic.query import run_query
+        from floe.plugins.semantic.query import run_query
 
         return run_query(product, request)
 
     def explain(self, product: Any, request: QueryRequest) -> str:
-        from floe.semantic.engine import explain_sql
-        from floe.semantic.query import require_spec, resolve_query
+        from floe.plugins.semantic.metricflow_engine import explain_sql
+        from floe.plugins.semantic.query import require_spec, resolve_query
 
         spec = require_spec(product.artifacts)
         return explain_sql(spec, product.artifacts.identity.namespace, resolve_query(spec, request))
@@ -81,9 +85,7 @@ class MetricFlowPlugin(SemanticLayerPlugin):
         over the Iceberg marts) when ``api_url`` is set; it needs the store that holds them."""
         import sys
 
-        from floe.compiler.artifacts import ARTIFACTS_FILE
-        from floe.semantic.server import TOKEN_ENV
-
+        from floe.contract import ARTIFACTS_FILE
         if self.config is None or not self.config.api_url:
             return []
         port = port_of(self.config.api_url, 4010)
@@ -112,8 +114,6 @@ class MetricFlowPlugin(SemanticLayerPlugin):
                                     {"fix": "`floe platform status`; `floe platform start semantic`"})
             return status
         from importlib.metadata import PackageNotFoundError, version
-
-        from floe.semantic.engine import METRICFLOW_VERSION
 
         try:
             found = version("metricflow")

@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
-from floe.semantic.config import Metric, SemanticModel, SemanticSpec
+from floe.contract.semantic import Metric, SemanticModel, SemanticSpec
+
+METRICFLOW_VERSION = "0.213.0"
+"""The MetricFlow release floe plans with (the ``metricflow`` pin in pyproject.toml)."""
 
 TIME_SPINE_SCHEMA = "floe_semantic"
 TIME_SPINE_TABLE = "time_spine"

@@ -1,6 +1,6 @@
 """MetricFlow over the product's Iceberg tables, computed in an in-memory DuckDB.
 
-The semantic section becomes MetricFlow's own YAML (:func:`floe.semantic.metricflow_model.metricflow_yaml`),
+The semantic section becomes MetricFlow's own YAML (:func:`floe.plugins.semantic.metricflow_model.metricflow_yaml`),
 MetricFlow plans the query and renders DuckDB SQL, and floe runs that SQL on a private DuckDB
 connection holding the tables the section reads (only their declared columns, read through PyIceberg)
 and a day time spine. Numbers are DuckDB's, types included (DECIMAL stays Decimal).
@@ -13,17 +13,20 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError
-from floe.semantic.metricflow_model import TIME_SPINE_COLUMN, TIME_SPINE_SCHEMA, TIME_SPINE_TABLE, metricflow_yaml
-from floe.semantic.query import QueryResult, ResolvedQuery, SemanticQueryError
+from floe.plugins.semantic.metricflow_model import (
+    METRICFLOW_VERSION,
+    TIME_SPINE_COLUMN,
+    TIME_SPINE_SCHEMA,
+    TIME_SPINE_TABLE,
+    metricflow_yaml,
+)
+from floe.plugins.semantic.query import QueryResult, ResolvedQuery, SemanticQueryError
 
 if TYPE_CHECKING:
     import duckdb
 
-    from floe.runtime.context import RunContext
-    from floe.semantic.config import SemanticSpec
-
-METRICFLOW_VERSION = "0.213.0"
-
+    from floe.contract.semantic import SemanticSpec
+    from floe.plugins.semantic.query import QueriedProduct
 
 def _require_metricflow() -> None:
     import importlib.util
@@ -145,12 +148,10 @@ def new_connection(namespace: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def connect(ctx: RunContext, spec: SemanticSpec) -> duckdb.DuckDBPyConnection:
+def connect(ctx: QueriedProduct, spec: SemanticSpec) -> duckdb.DuckDBPyConnection:
     """:func:`new_connection` holding each table the section reads (declared columns only), from Iceberg."""
-    from floe.runtime.iceberg import load_catalog
-
     namespace = ctx.artifacts.identity.namespace
-    catalog = load_catalog(ctx)
+    catalog = ctx.catalog()
     con = new_connection(namespace)
     by_table: dict[str, list[str]] = {}
     for sm in spec.models:
@@ -182,7 +183,7 @@ def _scan(catalog: Any, identifier: str, columns: list[str], product: str) -> An
     return table.scan(selected_fields=tuple(columns)).to_arrow()
 
 
-def execute(ctx: RunContext, spec: SemanticSpec, query: ResolvedQuery) -> QueryResult:
+def execute(ctx: QueriedProduct, spec: SemanticSpec, query: ResolvedQuery) -> QueryResult:
     """Plan ``query`` with MetricFlow and run it in DuckDB over the product's Iceberg tables."""
     _require_metricflow()
     _quiet_metricflow()

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from floe.config._base import FloeModel
-from floe.config.governance import EnforcementLevel
-from floe.semantic.config import SemanticSpec
+from floe.contract._base import FloeModel
+from floe.contract.governance import EnforcementLevel
+from floe.contract.semantic import SemanticSpec
 
 ARTIFACTS_VERSION = "1.0.0"
 ARTIFACTS_FILE = "compiled_artifacts.json"

@@ -15,7 +15,9 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from floe.contract._base import FloeModel
 
 _NAME = re.compile(r"^[a-z](?:(?!__)[a-z0-9_])*[a-z0-9]$")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -27,16 +29,6 @@ _EXPR_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words a metric expression may use besides metric names (functions are recognised by their "(").
 _EXPR_WORDS = {"and", "or", "not", "null", "is", "case", "when", "then", "else", "end", "true", "false", "as",
                "double", "decimal", "bigint", "integer", "float"}
-
-
-class _Contract(BaseModel):
-    """floe's contract base (immutable, unknown keys rejected), as in ``floe.config._base``.
-
-    Not imported from there: ``floe.config.spec`` imports this module, and importing ``floe.config``
-    from here would make the two packages import each other.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 def _name(value: str) -> str:
@@ -62,7 +54,7 @@ Aggregation = Literal["sum", "count", "count_distinct", "avg", "min", "max"]
 Granularity = Literal["hour", "day", "week", "month", "quarter", "year"]
 
 
-class Entity(_Contract):
+class Entity(FloeModel):
     """A key of the model. ``primary``: one row per value (the model's grain); ``foreign``: points at
     another model's primary entity of the same name, which declares the join."""
 
@@ -77,7 +69,7 @@ class Entity(_Contract):
         return self.column or self.name
 
 
-class Dimension(_Contract):
+class Dimension(FloeModel):
     name: Name
     type: Literal["categorical", "time"] = "categorical"
     column: Column | None = None
@@ -101,7 +93,7 @@ class Dimension(_Contract):
         return self.granularity or "day"
 
 
-class Measure(_Contract):
+class Measure(FloeModel):
     name: Name
     agg: Aggregation
     column: Column | None = None
@@ -116,7 +108,7 @@ class Measure(_Contract):
         return self
 
 
-class SemanticModel(_Contract):
+class SemanticModel(FloeModel):
     name: Name
     model: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
     """The dbt model (a transform of this product, usually a gold mart) the semantic model reads."""
@@ -169,7 +161,7 @@ class SemanticModel(_Contract):
         return list(dict.fromkeys(cols))
 
 
-class Metric(_Contract):
+class Metric(FloeModel):
     """A measure as it is (``measure``) or an expression over other metrics (``expression``)."""
 
     name: Name
@@ -205,7 +197,7 @@ def _strip_strings(text: str) -> str:
     return re.sub(r"'(?:[^']|'')*'", lambda m: " " * len(m.group(0)), text)
 
 
-class SemanticSpec(_Contract):
+class SemanticSpec(FloeModel):
     """``semantic:`` in floe.yaml."""
 
     models: Annotated[list[SemanticModel], Field(min_length=1)]

@@ -2,7 +2,7 @@
 
 Names are floe's: ``--metric revenue --group-by segment --where "segment = 'smb'"``. This module turns
 them into MetricFlow's qualified names (``customer__segment``, ``{{ Dimension('customer__segment') }}``),
-with errors that list what is allowed. It imports nothing heavy; :mod:`floe.semantic.engine` runs the
+with errors that list what is allowed. It imports nothing heavy; :mod:`floe.plugins.semantic.metricflow_engine` runs the
 request.
 """
 
@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from floe.contract.semantic import GRANULARITIES, SemanticSpec
 from floe.errors import FloeError
-from floe.semantic.config import GRANULARITIES, SemanticSpec
 
 if TYPE_CHECKING:
-    from floe.runtime.context import RunContext
+    from floe.contract import CompiledArtifacts
+
+
+class QueriedProduct(Protocol):
+    """What a semantic layer reads of the product it answers for (the runtime's RunContext is one)."""
+
+    @property
+    def artifacts(self) -> CompiledArtifacts: ...
+
+    def catalog(self) -> Any:
+        """The product's Iceberg catalog (PyIceberg), credentials resolved by its secrets plugin."""
+        ...
 
 METRIC_TIME = "metric_time"
 _TOKEN = re.compile(
@@ -202,7 +213,7 @@ def require_spec(artifacts: Any) -> SemanticSpec:
     return spec
 
 
-def run_query(ctx: RunContext, request: QueryRequest) -> QueryResult:
+def run_query(ctx: QueriedProduct, request: QueryRequest) -> QueryResult:
     """Answer ``request`` over the product's Iceberg tables (MetricFlow plans, DuckDB computes).
 
     Args:
@@ -218,6 +229,6 @@ def run_query(ctx: RunContext, request: QueryRequest) -> QueryResult:
     """
     spec = require_spec(ctx.artifacts)
     resolved = resolve_query(spec, request)
-    from floe.semantic.engine import execute
+    from floe.plugins.semantic.metricflow_engine import execute
 
     return execute(ctx, spec, resolved)
