@@ -45,6 +45,11 @@ class RunContext:
         return (self.out_dir / self.artifacts.paths.project_dir).resolve()
 
     @property
+    def catalog_name(self) -> str:
+        """The product's name for its catalog (a SQL catalog keeps tables per catalog name)."""
+        return f"floe-{self.artifacts.identity.slug}"
+
+    @property
     def duckdb_path(self) -> Path:
         return self.out_dir / f"{self.artifacts.identity.slug}.duckdb"
 

@@ -1,6 +1,7 @@
 """Dagster definitions for one product, built from its CompiledArtifacts by a thin loader.
 
-One asset per dbt seed and model (dagster-dbt), an asset job, the schedule from floe.yaml and
+One asset per dbt seed and model (dagster-dbt), one per ingested table (``ingestion:`` in floe.yaml:
+the step dbt's sources depend on, so it runs first), an asset job, the schedule from floe.yaml and
 sensors that always name their job.
 """
 
@@ -86,8 +87,8 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
                 yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
             observer.publish()
 
-    # One step (the dbt build) per run: executing it in the run worker itself saves a second Python
-    # process that would import Dagster, dagster-dbt and these definitions all over again.
+    # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
+    # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
     job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug),
                               executor_def=dg.in_process_executor)
     schedules = []
@@ -99,13 +100,42 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
         ))
     sensors = [_file_sensor(ctx, s.name, s.watch_path, s.minimum_interval_seconds, job) for s in artifacts.sensors]
     return dg.Definitions(
-        assets=[product_assets],
+        assets=[*_ingestion_assets(ctx), product_assets],
         jobs=[job],
         schedules=schedules,
         sensors=sensors,
         resources={"dbt": DbtCliResource(project_dir=str(ctx.project_dir), profiles_dir=str(ctx.out_dir),
                                          target=artifacts.dbt.target, dbt_executable=dbt_executable())},
     )
+
+
+def _ingestion_assets(ctx: RunContext) -> list[Any]:
+    """One asset per ingested table, all materialized by one step. Its keys are the keys dagster-dbt
+    gives the dbt sources of the same tables (``[slug, table]``), so every model reading one runs after it."""
+    import dagster as dg
+
+    a = ctx.artifacts
+    if not a.ingestion:
+        return []
+    slug = a.identity.slug
+    specs = [dg.AssetSpec(dg.AssetKey([slug, s.name]), group_name=slug, kinds={"iceberg"},
+                          description=f"{s.table}, ingested ({s.write_disposition}) from "
+                                      f"{s.display_path or f'{s.connection}/{s.resource}'}")
+             for s in a.ingestion]
+
+    @dg.multi_asset(specs=specs, name=f"{slug}_ingest")
+    def ingest(context: dg.AssetExecutionContext) -> Any:
+        from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.ingest import run_ingestion
+
+        with alert_on_failure(ctx, run_id=context.run.run_id, log=context.log):
+            tables = run_ingestion(ctx)
+        for t in tables:
+            context.log.info(f"{t.identifier}: {t.rows} rows from {t.origin}")
+            yield dg.MaterializeResult(asset_key=dg.AssetKey([slug, t.name]), metadata={
+                "table": t.identifier, "rows": t.rows, "snapshot_id": str(t.snapshot_id), "origin": t.origin})
+
+    return [ingest]
 
 
 def _file_sensor(ctx: RunContext, name: str, watch: str, interval: int, job: Any) -> Any:

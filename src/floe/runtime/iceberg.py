@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,20 +18,57 @@ class ExportedTable:
 
 def load_catalog(ctx: RunContext) -> Any:
     """The product's Iceberg catalog; 401/403 become typed floe errors."""
+    return open_catalog(ctx.catalog_name, ctx.catalog_properties())
+
+
+def open_catalog(name: str, props: Mapping[str, str]) -> Any:
+    """A PyIceberg catalog from resolved properties; 401/403 become typed floe errors (the message
+    names the catalog's URI, never a credential)."""
     from pyiceberg.catalog import load_catalog as _load
     from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
 
     from floe.errors import AuthenticationError, AuthorizationError
 
-    props = ctx.catalog_properties()
     try:
-        return _load(f"floe-{ctx.artifacts.identity.slug}", **props)
+        return _load(name, **props)
     except (UnauthorizedError, OAuthError) as exc:
         raise AuthenticationError(f"catalog {props.get('uri')} rejected the credentials: {exc}",
                                   hint="check the catalog client id/secret references in manifest.yaml") from exc
     except ForbiddenError as exc:
         raise AuthorizationError(f"catalog {props.get('uri')} refused access: {exc}",
                                  hint="grant the product's principal access to its namespaces") from exc
+
+
+def write_arrow(catalog: Any, ident: str, data: Any, *, mode: str = "replace", join_cols: Sequence[str] = (),
+                properties: Mapping[str, str] | None = None) -> Any:
+    """Write an Arrow table into the Iceberg table ``ident`` (created when missing) in one data commit.
+
+    Args:
+        mode: ``replace`` (the table holds ``data``), ``append`` (``data`` is added) or ``merge``
+            (rows whose ``join_cols`` match are updated, the others inserted).
+        properties: table properties of a table this creates.
+
+    Returns:
+        The Iceberg table after the commit. Columns ``data`` adds are added first (their own commit).
+    """
+    data = _iceberg_compatible(data)
+    catalog.create_namespace_if_not_exists(ident.rsplit(".", 1)[0])
+    if not catalog.table_exists(ident):
+        table = catalog.create_table(ident, schema=data.schema, properties=dict(properties or {}))
+        table.append(data)
+        return table
+    table = catalog.load_table(ident)
+    known = {f.name for f in table.schema().fields}
+    if any(name not in known for name in data.schema.names) or mode == "replace":
+        with table.update_schema() as update:
+            update.union_by_name(data.schema)
+    if mode == "replace":
+        table.overwrite(data)
+    elif mode == "append":
+        table.append(data)
+    else:
+        table.upsert(data, join_cols=list(join_cols))
+    return table
 
 
 def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:
@@ -50,18 +87,9 @@ def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Exp
             db = ctx.duckdb_path.stem
             data = con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
             data = _iceberg_compatible(data)
-            catalog.create_namespace_if_not_exists(schema)
             ident = f"{schema}.{table}"
-            if catalog.table_exists(ident):
-                tbl = catalog.load_table(ident)
-                with tbl.update_schema() as update:
-                    update.union_by_name(data.schema)
-                tbl.overwrite(data)
-            else:
-                tbl = catalog.create_table(ident, schema=data.schema, properties=props)
-                tbl.append(data)
-            exported.append(ExportedTable(ident, data.num_rows,
-                                          tuple((f.name, str(f.type)) for f in data.schema)))
+            write_arrow(catalog, ident, data, properties=props)
+            exported.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
     finally:
         con.close()
     return exported
@@ -110,3 +138,25 @@ def apply_table_properties(ctx: RunContext, identifiers: Iterable[str]) -> None:
         if any(table.properties.get(k) != v for k, v in wanted.items()):
             with table.transaction() as tx:
                 tx.set_properties(wanted)
+
+
+def stage_for_dbt(ctx: RunContext, identifiers: Iterable[str]) -> None:
+    """Where dbt reads local DuckDB tables (the embedded default), copy ingested Iceberg tables into
+    the run's DuckDB file under the same ``<namespace>.<table>``, as seeds are, so a model's
+    ``source()`` resolves there exactly as it does against an attached catalog."""
+    if ctx.artifacts.dbt.vars.get("floe_materialized") != "table":
+        return  # dbt attaches the catalog and reads the Iceberg tables themselves
+    import duckdb
+
+    catalog = load_catalog(ctx)
+    con = duckdb.connect(str(ctx.duckdb_path))
+    try:
+        for ident in identifiers:
+            schema, table = ident.rsplit(".", 1)
+            data = catalog.load_table(ident).scan().to_arrow()
+            con.execute(f'create schema if not exists "{schema}"')
+            con.register("floe_ingested", data)
+            con.execute(f'create or replace table "{schema}"."{table}" as select * from floe_ingested')  # noqa: S608
+            con.unregister("floe_ingested")
+    finally:
+        con.close()
