@@ -125,11 +125,16 @@ def _ingestion_assets(ctx: RunContext) -> list[Any]:
 
     @dg.multi_asset(specs=specs, name=f"{slug}_ingest")
     def ingest(context: dg.AssetExecutionContext) -> Any:
+        from floe.errors import FloeError
         from floe.runtime.alerts import alert_on_failure
         from floe.runtime.ingest import run_ingestion
 
-        with alert_on_failure(ctx, run_id=context.run.run_id, log=context.log):
-            tables = run_ingestion(ctx)
+        try:
+            with alert_on_failure(ctx, run_id=context.run.run_id, log=context.log):
+                tables = run_ingestion(ctx)
+        except FloeError as exc:
+            # Failure: the step's error is floe's message itself, not "Error occurred while executing op"
+            raise dg.Failure(description=str(exc)) from exc
         for t in tables:
             context.log.info(f"{t.identifier}: {t.rows} rows from {t.origin}")
             yield dg.MaterializeResult(asset_key=dg.AssetKey([slug, t.name]), metadata={

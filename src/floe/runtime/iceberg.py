@@ -52,7 +52,10 @@ def write_arrow(catalog: Any, ident: str, data: Any, *, mode: str = "replace", j
         The Iceberg table after the commit. Columns ``data`` adds are added first (their own commit).
     """
     data = _iceberg_compatible(data)
-    catalog.create_namespace_if_not_exists(ident.rsplit(".", 1)[0])
+    namespace = ident.rsplit(".", 1)[0]
+    # asked first: a per-product principal may read its namespace (bootstrap made it) but not create one
+    if not catalog.namespace_exists(namespace):
+        catalog.create_namespace(namespace)
     if not catalog.table_exists(ident):
         table = catalog.create_table(ident, schema=data.schema, properties=dict(properties or {}))
         table.append(data)
