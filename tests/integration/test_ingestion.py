@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import copy_demo
 from tests.math_cases import ALL_CASES, check_run
 
 from floe.errors import RuntimeFailure
@@ -26,13 +27,7 @@ RAW = "customer_360_raw.raw_web_events"
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import shutil
-
-    from tests.conftest import DEMO
-
-    target = tmp_path_factory.mktemp("ingestion") / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("target", "logs", ".floe", "*.duckdb"))
-    return target
+    return copy_demo(tmp_path_factory.mktemp("ingestion"))
 
 
 @pytest.fixture(scope="module")
