@@ -15,6 +15,7 @@ from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
     IdentityPlugin,
+    IngestionPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
     SecretResolver,
@@ -109,6 +110,9 @@ class RunContext:
 
     def orchestrator_plugin(self) -> OrchestratorPlugin:
         return cast(OrchestratorPlugin, self.plugin(PluginType.ORCHESTRATOR))
+
+    def ingestion_plugin(self) -> IngestionPlugin:
+        return cast(IngestionPlugin, self.plugin(PluginType.INGESTION))
 
     def identity_plugin(self) -> IdentityPlugin | None:
         """The artifacts' identity plugin, bound to their secrets plugin (None: the manifest sets none).

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from floe.plugins.interfaces import IngestedTable
+from floe.plugins.interfaces import IngestedTable, SecretResolver
 from floe.runtime.context import RunContext
 
 
@@ -31,19 +31,13 @@ def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
     from opentelemetry.trace import Status, StatusCode
 
     from floe.lineage.emitter import LineageEmitter, TableRef, new_run_id
-    from floe.plugins.interfaces import IngestionPlugin, SecretResolver
-    from floe.plugins.registry import get_registry
-    from floe.plugins.types import PluginType
     from floe.runtime.iceberg import stage_for_dbt
     from floe.telemetry import flush, product_tracer
 
     a = ctx.artifacts
-    ref = a.plugins.ingestion
     if not a.ingestion:
         return []
-    assert ref is not None, "compile refuses ingestion sources without an ingestion plugin"
-    plugin = get_registry().create(PluginType.INGESTION, ref.type, {"type": ref.type, **ref.config})
-    assert isinstance(plugin, IngestionPlugin)
+    plugin = ctx.ingestion_plugin()  # compile refuses ingestion sources without one
     obs = a.observability
     tracer = product_tracer(obs.service_name, obs.otlp_endpoint if obs.tracing_enabled else None, obs.otlp_protocol)
     lineage = LineageEmitter(ctx.lineage_transport() if obs.lineage_enabled else None, obs.lineage_namespace)
@@ -53,7 +47,7 @@ def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
     lineage.emit("START", job, run_id, inputs=inputs, outputs=outputs)
     try:
         with tracer.start_as_current_span(f"floe.ingest {a.metadata.product_name}", attributes={
-            "floe.product": a.metadata.product_name, "floe.ingestion.plugin": ref.type,
+            "floe.product": a.metadata.product_name, "floe.ingestion.plugin": plugin.name,
             "floe.ingestion.tables": [s.table for s in a.ingestion],
         }) as span:
             started = time.time_ns()
