@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,17 +26,26 @@ def open_catalog(name: str, props: Mapping[str, str]) -> Any:
     """A PyIceberg catalog from resolved properties; 401/403 become typed floe errors (the message
     names the catalog's URI, never a credential)."""
     from pyiceberg.catalog import load_catalog as _load
+
+    with catalog_errors(props.get("uri")):
+        return _load(name, **props)
+
+
+@contextmanager
+def catalog_errors(uri: str | None, doing: str = "") -> Iterator[None]:
+    """The catalog's 401/403 answers as floe's AuthenticationError/AuthorizationError, naming the
+    catalog's URI and what was refused (``doing``), never a credential."""
     from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
 
     from floe.errors import AuthenticationError, AuthorizationError
 
     try:
-        return _load(name, **props)
+        yield
     except (UnauthorizedError, OAuthError) as exc:
-        raise AuthenticationError(f"catalog {props.get('uri')} rejected the credentials: {exc}",
+        raise AuthenticationError(f"catalog {uri} rejected the credentials{f' ({doing})' if doing else ''}: {exc}",
                                   hint="check the catalog client id/secret references in manifest.yaml") from exc
     except ForbiddenError as exc:
-        raise AuthorizationError(f"catalog {props.get('uri')} refused access: {exc}",
+        raise AuthorizationError(f"catalog {uri} refused {doing or 'access'}: {exc}",
                                  hint="grant the product's principal access to its namespaces") from exc
 
 
@@ -51,13 +61,19 @@ def write_arrow(catalog: Any, ident: str, data: Any, *, mode: str = "replace", j
     Returns:
         The Iceberg table after the commit. Columns ``data`` adds are added first (their own commit).
     """
-    data = _iceberg_compatible(data)
+    with catalog_errors(catalog.properties.get("uri"), f"writing {ident}"):
+        return _write_arrow(catalog, ident, _iceberg_compatible(data), mode, join_cols, properties or {})
+
+
+def _write_arrow(catalog: Any, ident: str, data: Any, mode: str, join_cols: Sequence[str],
+                 properties: Mapping[str, str]) -> Any:
     namespace = ident.rsplit(".", 1)[0]
-    # asked first: a per-product principal may read its namespace (bootstrap made it) but not create one
+    # asked first: a per-product principal may read its namespace (bootstrap made it) but not create
+    # one; created tolerating a concurrent creator
     if not catalog.namespace_exists(namespace):
-        catalog.create_namespace(namespace)
+        catalog.create_namespace_if_not_exists(namespace)
     if not catalog.table_exists(ident):
-        table = catalog.create_table(ident, schema=data.schema, properties=dict(properties or {}))
+        table = catalog.create_table(ident, schema=data.schema, properties=dict(properties))
         table.append(data)
         return table
     table = catalog.load_table(ident)
