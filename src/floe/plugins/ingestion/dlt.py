@@ -334,7 +334,9 @@ def _commit(catalog: Any, staged: _Staged, properties: Mapping[str, str]) -> Ing
     except Exception as exc:
         raise RuntimeFailure(f"ingestion source {source.name!r} ({staged.origin}): committing {source.table} "
                              f"failed: {type(exc).__name__}: {_first_lines(str(exc))}",
-                             hint="a type change of an existing column needs the table dropped first") from exc
+                             hint="an access error: check that the product's principal may write its raw "
+                                  "namespace in the catalog and the storage; a type change of an existing "
+                                  "column: drop the table first") from exc
     snapshot = table.current_snapshot()
     return IngestedTable(
         source.name, source.table, data.num_rows,
