@@ -136,7 +136,8 @@ def test_infrastructure_and_secrets_stay_out_of_sources(demo_copy: Path, key: st
 
 
 def test_manifest_connection_url_must_not_carry_a_password(demo_copy: Path) -> None:
-    conns = {"crm": {"kind": "sql", "url": "postgresql://floe:hunter2@db:5432/crm"}}
+    # a fake password, which compile must refuse
+    conns = {"crm": {"kind": "sql", "url": "postgresql://floe:hunter2@db:5432/crm"}}  # pragma: allowlist secret
     product = _product(demo_copy, [WEB], connections=conns)
     with pytest.raises(ConfigError) as err:
         compile_pipeline(product, demo_copy / "manifest.embedded.yaml")
