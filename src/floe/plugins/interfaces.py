@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import SecretStr
 
-from floe.errors import AuthenticationError
+from floe.errors import AuthenticationError, PluginError
 from floe.plugins.base import FloePlugin
 from floe.plugins.types import PluginType
 
@@ -150,6 +150,21 @@ class DbtPlugin(FloePlugin):
         self, args: Sequence[str], *, project_dir: Path, profiles_dir: Path, env: Mapping[str, str] | None = None
     ) -> DbtResult:
         """Run one dbt command (``["run", "--select", ...]``) and return its results."""
+
+    def executable(self) -> str:
+        """The dbt command line the orchestrator runs for a product's dbt step (dagster-dbt streams
+        its events); default: ``dbt`` on PATH.
+
+        Raises:
+            PluginError: no such executable is installed.
+        """
+        import shutil
+
+        found = shutil.which("dbt")
+        if found is None:
+            raise PluginError("no dbt executable on PATH", plugin=self.name, version=self.version,
+                              hint="install dbt-core into floe's environment (`make setup`)")
+        return found
 
 
 class SemanticLayerPlugin(FloePlugin):

@@ -14,6 +14,7 @@ from floe.errors import ConfigError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
+    DbtPlugin,
     IdentityPlugin,
     IngestionPlugin,
     LineageBackendPlugin,
@@ -110,6 +111,9 @@ class RunContext:
 
     def orchestrator_plugin(self) -> OrchestratorPlugin:
         return cast(OrchestratorPlugin, self.plugin(PluginType.ORCHESTRATOR))
+
+    def dbt_plugin(self) -> DbtPlugin:
+        return cast(DbtPlugin, self.plugin(PluginType.DBT))
 
     def ingestion_plugin(self) -> IngestionPlugin:
         return cast(IngestionPlugin, self.plugin(PluginType.INGESTION))

@@ -29,13 +29,12 @@ def prepare_dbt_env(ctx: RunContext) -> dict[str, str]:
 def ensure_dbt_manifest(ctx: RunContext) -> Path:
     """dbt's manifest.json for this compile, produced by `dbt parse` when missing or stale."""
     from floe.errors import RuntimeFailure
-    from floe.plugins.dbt.core import DbtCorePlugin
 
     manifest = dbt_target_path(ctx) / "manifest.json"
     if manifest.exists() and manifest.stat().st_mtime >= ctx.artifacts_path.stat().st_mtime:
         return manifest
-    result = DbtCorePlugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
-                                    profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
+    result = ctx.dbt_plugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
+                                     profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
     if not result.success:
         raise RuntimeFailure(f"dbt parse failed for {ctx.artifacts.metadata.product_name}:\n{result.message}")
     return manifest
@@ -50,9 +49,8 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
     import dagster as dg
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-    from floe.plugins.dbt.core import dbt_executable
-
     ctx = RunContext(artifacts_path.resolve(), artifacts)
+    dbt_plugin = ctx.dbt_plugin()  # the manifest's dbt plugin: it parses the project and names the CLI the step runs
     prepare_dbt_env(ctx)
     # Parsed here, not passed as a path: dagster-dbt caches manifests by path, so a second run in the
     # same process (after a model or test was added) would plan with the old one.
@@ -105,7 +103,7 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
         schedules=schedules,
         sensors=sensors,
         resources={"dbt": DbtCliResource(project_dir=str(ctx.project_dir), profiles_dir=str(ctx.out_dir),
-                                         target=artifacts.dbt.target, dbt_executable=dbt_executable())},
+                                         target=artifacts.dbt.target, dbt_executable=dbt_plugin.executable())},
     )
 
 
