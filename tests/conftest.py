@@ -31,13 +31,18 @@ def _reset_plugin_registry() -> Iterator[None]:
     _reset_registry()
 
 
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    """A private copy of demo/ (without build outputs) that a test may modify."""
-    target = tmp_path / "demo"
+def copy_demo(parent: Path) -> Path:
+    """``parent/demo``: a copy of demo/ without build outputs."""
+    target = parent / "demo"
     shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("target", "logs", ".floe", "dbt_packages",
                                                                 "*.duckdb"))
     return target
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A private copy of demo/ (without build outputs) that a test may modify."""
+    return copy_demo(tmp_path)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

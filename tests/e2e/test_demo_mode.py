@@ -43,7 +43,7 @@ def test_medallion_dependencies_flow_from_bronze_to_gold(compiled: dict[str, Pat
         if m.tier != "bronze":
             assert m.depends_on, f"{m.name} is {m.tier} but depends on nothing"
         else:
-            assert m.seeds and not m.depends_on, f"bronze {m.name} must read seeds only"
+            assert (m.seeds or m.sources) and not m.depends_on, f"bronze {m.name} must read raw tables only"
     gold = [m for m in models.values() if m.tier == "gold"]
     assert any(models[d].tier == "silver" for g in gold for d in g.depends_on)
 

@@ -77,6 +77,7 @@ def test_job_lineage_reads_the_seeds_and_writes_the_marts(platform_runs: dict[st
     run = platform_runs[product]
     a = run_context(run).artifacts
     job, _ = _last_run(product)
-    assert {i["name"] for i in job["inputs"]} == {f"{a.identity.raw_namespace}.{s}" for s in a.transforms.seeds}
+    assert {i["name"] for i in job["inputs"]} == ({f"{a.identity.raw_namespace}.{s}" for s in a.transforms.seeds}
+                                                 | {s.table for s in a.ingestion})
     assert {o["name"] for o in job["outputs"]} == set(run.marts)
     assert len(job["run"]["facets"]["floe_trace"]["trace_id"]) == 32

@@ -9,7 +9,10 @@ import pytest
 from tests.conftest import DEMO, PRODUCTS
 
 from floe.compiler.stages import compile_pipeline
+from floe.contract import ARTIFACTS_FILE
 from floe.plugins.dbt.core import DbtCorePlugin
+from floe.runtime.context import RunContext
+from floe.runtime.ingest import run_ingestion
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +25,10 @@ def test_dbt_lifecycle(product: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     artifacts = compile_pipeline(demo / product, demo / "manifest.embedded.yaml", output_dir=out)
     project = demo / product
-    env = {"FLOE_DUCKDB_PATH": str(tmp_path / "lifecycle.duckdb")}
+    ctx = RunContext.load(out / ARTIFACTS_FILE)
+    env = {"FLOE_DUCKDB_PATH": str(ctx.duckdb_path)}
+    # what a floe run does before dbt: the product's ingested raw tables, which its models read via source()
+    assert [t.rows > 0 for t in run_ingestion(ctx)] == [True] * len(artifacts.ingestion)
     dbt = DbtCorePlugin()
     vars_arg = ["--vars", str(artifacts.dbt.vars)]
     for command in (["deps"], ["parse"], ["seed"], ["run"], ["test"], ["docs", "generate"], ["run", "--full-refresh"]):

@@ -24,7 +24,7 @@ from floe.config.dbt_project import DbtProject, read_dbt_project
 from floe.config.loader import load_model
 from floe.config.manifest import PlatformManifest
 from floe.config.paths import contained, inside
-from floe.config.spec import FloeSpec
+from floe.config.spec import FloeSpec, IngestionSpec
 from floe.contract import (
     ARTIFACTS_FILE,
     ArtifactPaths,
@@ -36,6 +36,7 @@ from floe.contract import (
     PluginRef,
     ProductIdentity,
     ResolvedGovernance,
+    ResolvedIngestion,
     ResolvedModel,
     ResolvedPlugins,
     ResolvedTransforms,
@@ -47,6 +48,7 @@ from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
     ComputePlugin,
+    IngestionPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
     StoragePlugin,
@@ -221,6 +223,57 @@ def _validate(s: _State) -> None:
     from floe.config.principals import scope_to_product
 
     s.plugins = get_registry().from_manifest(scope_to_product(s.manifest, s.spec.metadata.name))
+    _validate_ingestion(s)
+
+
+def _validate_ingestion(s: _State) -> None:
+    """Sources in floe.yaml: an ingestion plugin to run them, files inside the product, connections
+    the platform opened to this product, names that are no seed or model; and every
+    ``source('<product>_raw', ...)`` of a model is one of them."""
+    assert s.spec and s.manifest and s.project
+    product = s.spec_path.parent
+    name = s.spec.metadata.name
+    raw = f"{name.replace('-', '_')}_raw"
+    plugins = s.plugins.get(PluginType.INGESTION) or []
+    if s.spec.ingestion and not plugins:
+        raise ConfigError("floe.yaml declares ingestion sources, but the platform's manifest has no ingestion "
+                          "plugin", file=s.manifest_path, key="plugins.ingestion",
+                          allowed=", ".join(get_registry().type_names("ingestion")) or "(none installed)",
+                          hint="ask the platform team to add an ingestion plugin to manifest.yaml, or remove "
+                               f"`ingestion:` from {s.spec_path.name}")
+    for i, src in enumerate(s.spec.ingestion):
+        key = f"ingestion[{i}]"
+        taken = "seed" if src.name in s.project.seeds else "model" if src.name in s.project.models else None
+        if taken:
+            raise ConfigError(f"ingestion table {src.name!r} has the name of a dbt {taken}", file=s.spec_path,
+                              key=f"{key}.name", value=src.name,
+                              hint=f"rename it: a {taken} of that name is also {raw}.{src.name} / the same asset")
+        if src.source == "file":
+            assert src.path is not None
+            path = contained(product, src.path, file=s.spec_path, key=f"{key}.path")
+            if not path.is_file():
+                raise ConfigError("ingestion file not found" if not path.exists() else "not a file",
+                                  file=s.spec_path, key=f"{key}.path", value=src.path,
+                                  hint=f"add the file to {product.name}/ or fix the path (relative to "
+                                       f"{product.name}/)")
+            continue
+        plugin = plugins[0]
+        assert isinstance(plugin, IngestionPlugin)
+        problem = plugin.check_connection(src.source, str(src.connection), name)
+        if problem:
+            raise ConfigError(problem, file=s.spec_path, key=f"{key}.connection", value=src.connection,
+                              hint="use a connection the platform team declared for this product, or ask them "
+                                   "to add one to manifest.yaml (plugins.ingestion.connections)")
+
+    declared = {src.name for src in s.spec.ingestion}
+    for model in s.project.models.values():
+        for source_name, table in model.sources:
+            if source_name == raw and table not in declared:
+                raise ConfigError(f"model {model.name!r} reads source('{raw}', '{table}'), which floe.yaml does "
+                                  "not ingest", file=s.project.root / model.path, value=table,
+                                  allowed=", ".join(sorted(declared)) or "(no ingestion sources declared)",
+                                  hint=f"declare it under `ingestion:` in floe.yaml (name: {table}), or read "
+                                       "a seed with ref()")
 
 
 # -- RESOLVE ---------------------------------------------------------------------------------------
@@ -247,6 +300,7 @@ def _resolve(s: _State) -> None:
             tags=sorted({*(t.tags if t else []), *dbt_model.tags}),
             depends_on=sorted(r for r in dbt_model.refs if r in s.project.models),
             seeds=sorted(r for r in dbt_model.refs if r in s.project.seeds),
+            sources=sorted(t for src, t in dbt_model.sources if src == f"{s.spec.metadata.name.replace('-', '_')}_raw"),
             description=dbt_model.description, test_count=dbt_model.test_count,
         ))
     s.models = models
@@ -334,6 +388,7 @@ def _generate(s: _State) -> None:
             lineage_transport=_lineage_transport(lineage, s.manifest_path.parent, out_dir),
         ),
         semantic=spec.semantic,
+        ingestion=[_resolved_ingestion(src, slug, s.spec_path.parent, out_dir) for src in spec.ingestion],
     )
     orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
     assert isinstance(orchestrator, OrchestratorPlugin)
@@ -342,6 +397,16 @@ def _generate(s: _State) -> None:
         "profiles.yml": yaml.safe_dump(s.dbt.profiles, sort_keys=True),
         "definitions.py": orchestrator.definitions_module(Path(ARTIFACTS_FILE)),
     }
+
+
+def _resolved_ingestion(src: IngestionSpec, slug: str, product: Path, out_dir: Path) -> ResolvedIngestion:
+    return ResolvedIngestion(
+        name=src.name, table=f"{slug}_raw.{src.name}", source=src.source,
+        path=os.path.relpath(product / src.path, out_dir) if src.path is not None else None,
+        display_path=src.path, format=src.format, connection=src.connection,
+        resource=src.table if src.source == "sql" else src.resource, data_selector=src.data_selector,
+        write_disposition=src.write_disposition, primary_key=src.primary_key,
+    )
 
 
 def _lineage_transport(lineage: list[FloePlugin], manifest_dir: Path, out_dir: Path) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from floe.config.paths import inside
 from floe.errors import ConfigError
 
 _REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_]+)['"]\s*(?:,\s*['"]([A-Za-z0-9_]+)['"]\s*)?\)""")
+_SOURCE = re.compile(r"""\bsource\(\s*['"]([A-Za-z0-9_]+)['"]\s*,\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
 _CONFIG = re.compile(r"config\((.*?)\)\s*}}", re.S)
 _MATERIALIZED = re.compile(r"""materialized\s*=\s*['"]([A-Za-z_]+)['"]""")
 
@@ -34,6 +35,8 @@ class DbtModel:
     folder: str
     refs: list[str]
     description: str = ""
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    """``source('<source name>', '<table>')`` calls."""
     columns: dict[str, DbtColumn] = field(default_factory=dict)
     model_tests: list[str] = field(default_factory=list)
     materialized: str | None = None
@@ -161,6 +164,7 @@ def read_dbt_project(root: Path) -> DbtProject:
             models[sql.stem] = DbtModel(
                 name=sql.stem, path=str(sql.relative_to(root)), folder=rel.parts[0] if len(rel.parts) > 1 else "",
                 refs=refs, materialized=materialized,
+                sources=sorted({(m.group(1), m.group(2)) for m in _SOURCE.finditer(text)}),
             )
         for yml in _files(root, base, "*.yml", "*.yaml"):
             _read_schema_file(yml, read_yaml(yml, allow_empty=True), models)

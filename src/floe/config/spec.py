@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from floe.config._base import ProductName, SemVer
 from floe.config.governance import ProductGovernance
@@ -70,6 +71,77 @@ class SensorSpec(FloeModel):
     minimum_interval_seconds: Annotated[int, Field(ge=5)] = 30
 
 
+IngestionFormat = Literal["jsonl", "csv", "parquet"]
+WriteDisposition = Literal["replace", "append", "merge"]
+_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+class IngestionSpec(FloeModel):
+    """One table the product loads into its ``<product>_raw`` namespace before dbt runs.
+
+    ``source: file`` reads a file inside the product folder. ``sql`` and ``http`` read through a
+    connection the platform team names in manifest.yaml (``plugins.ingestion.connections``): where the
+    database or API lives, and its credentials, never appear in floe.yaml.
+
+    ```yaml
+    ingestion:
+      - {name: raw_web_events, source: file, path: data/web_events.jsonl, primary_key: event_id}
+      - {name: raw_accounts, source: sql, connection: crm, table: accounts, write_disposition: merge,
+         primary_key: account_id}
+      - {name: raw_rates, source: http, connection: fx_api, resource: v1/rates, data_selector: data}
+    ```
+    """
+
+    name: ModelName
+    """The Iceberg table in ``<product>_raw`` (and the dbt source table name)."""
+    source: Literal["file", "sql", "http"]
+    path: str | None = None
+    """file: relative to the product folder, inside it."""
+    format: IngestionFormat | None = None
+    """file: jsonl, csv or parquet; default from the file's extension."""
+    connection: ModelName | None = None
+    """sql/http: a connection named in the manifest's ``plugins.ingestion.connections``."""
+    table: str | None = None
+    """sql: the table to read (``schema.table`` is not allowed: the connection picks the schema)."""
+    resource: str | None = None
+    """http: the path below the connection's base URL (e.g. ``v1/rates``)."""
+    data_selector: str | None = None
+    """http: JSONPath of the records in each response (default: detected)."""
+    write_disposition: WriteDisposition = "replace"
+    """replace: the table holds this run's rows; append: rows are added; merge: upsert on primary_key."""
+    primary_key: list[ModelName] = Field(default_factory=list)
+
+    @field_validator("primary_key", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fields_of_the_source(self) -> IngestionSpec:
+        wanted = {"file": {"path"}, "sql": {"connection", "table"}, "http": {"connection", "resource"}}[self.source]
+        optional = {"file": {"format"}, "sql": set(), "http": {"data_selector"}}[self.source]
+        for key in sorted(wanted):
+            if getattr(self, key) is None:
+                raise ValueError(f"source {self.source!r} needs `{key}` (source {self.source} reads "
+                                 f"{', '.join(sorted(wanted))}); add it")
+        extra = sorted(k for k in ("path", "format", "connection", "table", "resource", "data_selector")
+                       if getattr(self, k) is not None and k not in wanted | optional)
+        if extra:
+            raise ValueError(f"source {self.source!r} does not read {', '.join(extra)}; remove "
+                             f"{'it' if len(extra) == 1 else 'them'} (source {self.source} reads "
+                             f"{', '.join(sorted(wanted | optional))})")
+        if self.write_disposition == "merge" and not self.primary_key:
+            raise ValueError("write_disposition merge needs `primary_key` (the column(s) rows are matched on); "
+                             "add it, or use replace or append")
+        if self.source == "file" and self.format is None:
+            suffix = Path(str(self.path)).suffix.lower()
+            if suffix not in _FORMATS:
+                raise ValueError(f"cannot tell the format of {self.path!r} from its extension; set "
+                                 f"`format` to one of jsonl, csv, parquet")
+            object.__setattr__(self, "format", _FORMATS[suffix])
+        return self
+
+
 class DbtProjectRef(FloeModel):
     project_dir: str = "."
 
@@ -85,13 +157,15 @@ class FloeSpec(FloeModel):
     sensors: list[SensorSpec] = Field(default_factory=list)
     governance: ProductGovernance = Field(default_factory=ProductGovernance)
     semantic: SemanticSpec | None = None
+    ingestion: list[IngestionSpec] = Field(default_factory=list)
 
-    @field_validator("transforms")
+    @field_validator("transforms", "ingestion")
     @classmethod
-    def _unique_transforms(cls, transforms: list[TransformSpec]) -> list[TransformSpec]:
+    def _unique_names(cls, items: list[TransformSpec] | list[IngestionSpec], info: ValidationInfo) -> list[Any]:
+        what = {"transforms": "transform", "ingestion": "ingestion table"}[str(info.field_name)]
         seen: set[str] = set()
-        for t in transforms:
-            if t.name in seen:
-                raise ValueError(f"transform {t.name!r} is declared twice")
-            seen.add(t.name)
-        return transforms
+        for item in items:
+            if item.name in seen:
+                raise ValueError(f"{what} {item.name!r} is declared twice; give each its own name")
+            seen.add(item.name)
+        return items

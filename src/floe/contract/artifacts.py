@@ -75,6 +75,8 @@ class ResolvedModel(FloeModel):
     depends_on: list[str]
     seeds: list[str] = Field(default_factory=list)
     """Seeds (raw tables) the model reads."""
+    sources: list[str] = Field(default_factory=list)
+    """Ingested raw tables (``ingestion:`` in floe.yaml) the model reads through dbt ``source()``."""
     description: str
     test_count: Annotated[int, Field(ge=0)]
 
@@ -84,6 +86,27 @@ class ResolvedTransforms(FloeModel):
     models: list[ResolvedModel]
     """In dependency order: every model comes after the models it depends on."""
     seeds: list[str]
+
+
+class ResolvedIngestion(FloeModel):
+    """One source the ingestion plugin loads into ``table`` before dbt runs (floe.yaml ``ingestion:``)."""
+
+    name: str
+    table: str
+    """``<product>_raw.<name>``."""
+    source: Literal["file", "sql", "http"]
+    path: str | None = None
+    """file: relative to the folder holding compiled_artifacts.json (artifacts stay relocatable)."""
+    display_path: str | None = None
+    """file: as written in floe.yaml (relative to the product folder), for messages and lineage."""
+    format: Literal["jsonl", "csv", "parquet"] | None = None
+    connection: str | None = None
+    """sql/http: the name of a connection in the ingestion plugin's configuration."""
+    resource: str | None = None
+    """sql: the table to read; http: the path below the connection's base URL."""
+    data_selector: str | None = None
+    write_disposition: Literal["replace", "append", "merge"]
+    primary_key: list[str] = Field(default_factory=list)
 
 
 class DbtSettings(FloeModel):
@@ -167,6 +190,8 @@ class CompiledArtifacts(FloeModel):
     enforcement_result: EnforcementResult
     observability: Observability
     semantic: SemanticSpec | None = None
+    ingestion: list[ResolvedIngestion] = Field(default_factory=list)
+    """Loaded into the raw namespace, in this order, before dbt runs."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, by_alias=True) + "\n"

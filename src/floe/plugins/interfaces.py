@@ -18,7 +18,7 @@ from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
     from floe.config._base import SecretRef
-    from floe.contract import CompiledArtifacts, ResolvedGovernance
+    from floe.contract import CompiledArtifacts, ResolvedGovernance, ResolvedIngestion
     from floe.plugins.semantic.query import QueryRequest, QueryResult
 
 
@@ -182,6 +182,21 @@ class DbtPlugin(FloePlugin):
     ) -> DbtResult:
         """Run one dbt command (``["run", "--select", ...]``) and return its results."""
 
+    def executable(self) -> str:
+        """The dbt command line the orchestrator runs for a product's dbt step (dagster-dbt streams
+        its events); default: ``dbt`` on PATH.
+
+        Raises:
+            PluginError: no such executable is installed.
+        """
+        import shutil
+
+        found = shutil.which("dbt")
+        if found is None:
+            raise PluginError("no dbt executable on PATH", plugin=self.name, version=self.version,
+                              hint="install dbt-core into floe's environment (`make setup`)")
+        return found
+
 
 class SemanticLayerPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
@@ -214,12 +229,70 @@ class SemanticLayerPlugin(FloePlugin):
                                 "locally (`floe plugins list`)")
 
 
+@dataclass(frozen=True)
+class IngestedTable:
+    """One table an ingestion run committed to the product's catalog."""
+
+    name: str
+    """The source's name in floe.yaml (the table's name)."""
+    identifier: str
+    """``<product>_raw.<name>``."""
+    rows: int
+    """Rows this run wrote (for merge: the rows it upserted)."""
+    columns: tuple[tuple[str, str], ...] = ()
+    """(name, Iceberg type) of the table after the commit."""
+    snapshot_id: int | None = None
+    """The Iceberg snapshot the commit made (None: nothing to commit)."""
+    origin: str = ""
+    """Where the rows came from, for lineage: ``file:data/x.jsonl``, ``sql:<connection>/<table>`` ..."""
+
+
 class IngestionPlugin(FloePlugin):
     plugin_type: ClassVar[PluginType] = PluginType.INGESTION
 
     @abstractmethod
-    def destination_config(self, catalog_properties: Mapping[str, str]) -> dict[str, Any]:
-        """Where ingested data lands (the product's ``<product>_raw`` namespace)."""
+    def ingest(
+        self,
+        sources: Sequence[ResolvedIngestion],
+        *,
+        catalog_name: str,
+        catalog_properties: Mapping[str, str],
+        namespace: str,
+        base_dir: Path,
+        working_dir: Path,
+        resolve: SecretResolver,
+        table_properties: Mapping[str, str] | None = None,
+    ) -> list[IngestedTable]:
+        """Load every source into ``namespace`` of the catalog, as Iceberg tables, before dbt runs.
+
+        All sources are read before anything is committed, so a source that cannot be read leaves
+        every table as it was. Each table is then one Iceberg commit (readers see the old or the new
+        rows, never half).
+
+        Args:
+            sources: the compiled sources (``CompiledArtifacts.ingestion``), in order.
+            catalog_name: the product's catalog name (PyIceberg's ``load_catalog(name, ...)``).
+            catalog_properties: PyIceberg catalog properties, secrets resolved; never persisted.
+            namespace: the product's raw namespace (``<product>_raw``).
+            base_dir: the folder file paths are relative to (where compiled_artifacts.json is).
+            working_dir: the plugin's own state and scratch files (under the product's target).
+            resolve: resolves the secret references of the plugin's configuration (connections).
+            table_properties: Iceberg properties for tables it creates (governance retention).
+
+        Returns:
+            The committed tables, in the order of ``sources``.
+
+        Raises:
+            RuntimeFailure: a source could not be read or committed; the message names the source.
+        """
+
+    def check_connection(self, kind: str, name: str, product: str) -> str | None:
+        """Whether ``product`` may read a ``kind`` (sql, http) source through connection ``name``.
+
+        Returns:
+            None when it may; otherwise what is wrong, naming the connections that exist.
+        """
+        return f"the {self.name} ingestion plugin has no connections (source {kind}, connection {name!r})"
 
 
 class QualityPlugin(FloePlugin):

@@ -15,7 +15,9 @@ from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
     CatalogPlugin,
     ComputePlugin,
+    DbtPlugin,
     IdentityPlugin,
+    IngestionPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
     SecretResolver,
@@ -45,6 +47,11 @@ class RunContext:
     @property
     def project_dir(self) -> Path:
         return (self.out_dir / self.artifacts.paths.project_dir).resolve()
+
+    @property
+    def catalog_name(self) -> str:
+        """The product's name for its catalog (a SQL catalog keeps tables per catalog name)."""
+        return f"floe-{self.artifacts.identity.slug}"
 
     @property
     def duckdb_path(self) -> Path:
@@ -127,6 +134,11 @@ class RunContext:
             ConfigError: the manifest configures none.
         """
         return cast(SemanticLayerPlugin, self.plugin(PluginType.SEMANTIC_LAYER))
+    def dbt_plugin(self) -> DbtPlugin:
+        return cast(DbtPlugin, self.plugin(PluginType.DBT))
+
+    def ingestion_plugin(self) -> IngestionPlugin:
+        return cast(IngestionPlugin, self.plugin(PluginType.INGESTION))
 
     def identity_plugin(self) -> IdentityPlugin | None:
         """The artifacts' identity plugin, bound to their secrets plugin (None: the manifest sets none).

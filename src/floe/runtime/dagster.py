@@ -1,6 +1,7 @@
 """Dagster definitions for one product, built from its CompiledArtifacts by a thin loader.
 
-One asset per dbt seed and model (dagster-dbt), an asset job, the schedule from floe.yaml and
+One asset per dbt seed and model (dagster-dbt), one per ingested table (``ingestion:`` in floe.yaml:
+the step dbt's sources depend on, so it runs first), an asset job, the schedule from floe.yaml and
 sensors that always name their job.
 """
 
@@ -28,13 +29,12 @@ def prepare_dbt_env(ctx: RunContext) -> dict[str, str]:
 def ensure_dbt_manifest(ctx: RunContext) -> Path:
     """dbt's manifest.json for this compile, produced by `dbt parse` when missing or stale."""
     from floe.errors import RuntimeFailure
-    from floe.plugins.dbt.core import DbtCorePlugin
 
     manifest = dbt_target_path(ctx) / "manifest.json"
     if manifest.exists() and manifest.stat().st_mtime >= ctx.artifacts_path.stat().st_mtime:
         return manifest
-    result = DbtCorePlugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
-                                    profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
+    result = ctx.dbt_plugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
+                                     profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
     if not result.success:
         raise RuntimeFailure(f"dbt parse failed for {ctx.artifacts.metadata.product_name}:\n{result.message}")
     return manifest
@@ -49,9 +49,8 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
     import dagster as dg
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-    from floe.plugins.dbt.core import dbt_executable
-
     ctx = RunContext(artifacts_path.resolve(), artifacts)
+    dbt_plugin = ctx.dbt_plugin()  # the manifest's dbt plugin: it parses the project and names the CLI the step runs
     prepare_dbt_env(ctx)
     # Parsed here, not passed as a path: dagster-dbt caches manifests by path, so a second run in the
     # same process (after a model or test was added) would plan with the old one.
@@ -86,8 +85,8 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
                 yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
             observer.publish()
 
-    # One step (the dbt build) per run: executing it in the run worker itself saves a second Python
-    # process that would import Dagster, dagster-dbt and these definitions all over again.
+    # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
+    # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
     job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug),
                               executor_def=dg.in_process_executor)
     schedules = []
@@ -99,13 +98,47 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
         ))
     sensors = [_file_sensor(ctx, s.name, s.watch_path, s.minimum_interval_seconds, job) for s in artifacts.sensors]
     return dg.Definitions(
-        assets=[product_assets],
+        assets=[*_ingestion_assets(ctx), product_assets],
         jobs=[job],
         schedules=schedules,
         sensors=sensors,
         resources={"dbt": DbtCliResource(project_dir=str(ctx.project_dir), profiles_dir=str(ctx.out_dir),
-                                         target=artifacts.dbt.target, dbt_executable=dbt_executable())},
+                                         target=artifacts.dbt.target, dbt_executable=dbt_plugin.executable())},
     )
+
+
+def _ingestion_assets(ctx: RunContext) -> list[Any]:
+    """One asset per ingested table, all materialized by one step. Its keys are the keys dagster-dbt
+    gives the dbt sources of the same tables (``[slug, table]``), so every model reading one runs after it."""
+    import dagster as dg
+
+    a = ctx.artifacts
+    if not a.ingestion:
+        return []
+    slug = a.identity.slug
+    specs = [dg.AssetSpec(dg.AssetKey([slug, s.name]), group_name=slug, kinds={"iceberg"},
+                          description=f"{s.table}, ingested ({s.write_disposition}) from "
+                                      f"{s.display_path or f'{s.connection}/{s.resource}'}")
+             for s in a.ingestion]
+
+    @dg.multi_asset(specs=specs, name=f"{slug}_ingest")
+    def ingest(context: dg.AssetExecutionContext) -> Any:
+        from floe.errors import FloeError
+        from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.ingest import run_ingestion
+
+        try:
+            with alert_on_failure(ctx, run_id=context.run.run_id, log=context.log):
+                tables = run_ingestion(ctx)
+        except FloeError as exc:
+            # Failure: the step's error is floe's message itself, not "Error occurred while executing op"
+            raise dg.Failure(description=str(exc)) from exc
+        for t in tables:
+            context.log.info(f"{t.identifier}: {t.rows} rows from {t.origin}")
+            yield dg.MaterializeResult(asset_key=dg.AssetKey([slug, t.name]), metadata={
+                "table": t.identifier, "rows": t.rows, "snapshot_id": str(t.snapshot_id), "origin": t.origin})
+
+    return [ingest]
 
 
 def _file_sensor(ctx: RunContext, name: str, watch: str, interval: int, job: Any) -> Any:

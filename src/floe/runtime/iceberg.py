@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from floe._iceberg import _iceberg_compatible, open_catalog, write_arrow
 from floe.runtime.context import RunContext
 
 
@@ -18,20 +19,7 @@ class ExportedTable:
 
 def load_catalog(ctx: RunContext) -> Any:
     """The product's Iceberg catalog; 401/403 become typed floe errors."""
-    from pyiceberg.catalog import load_catalog as _load
-    from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
-
-    from floe.errors import AuthenticationError, AuthorizationError
-
-    props = ctx.catalog_properties()
-    try:
-        return _load(f"floe-{ctx.artifacts.identity.slug}", **props)
-    except (UnauthorizedError, OAuthError) as exc:
-        raise AuthenticationError(f"catalog {props.get('uri')} rejected the credentials: {exc}",
-                                  hint="check the catalog client id/secret references in manifest.yaml") from exc
-    except ForbiddenError as exc:
-        raise AuthorizationError(f"catalog {props.get('uri')} refused access: {exc}",
-                                 hint="grant the product's principal access to its namespaces") from exc
+    return open_catalog(ctx.catalog_name, ctx.catalog_properties())
 
 
 def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:
@@ -50,42 +38,12 @@ def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Exp
             db = ctx.duckdb_path.stem
             data = con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
             data = _iceberg_compatible(data)
-            catalog.create_namespace_if_not_exists(schema)
             ident = f"{schema}.{table}"
-            if catalog.table_exists(ident):
-                tbl = catalog.load_table(ident)
-                with tbl.update_schema() as update:
-                    update.union_by_name(data.schema)
-                tbl.overwrite(data)
-            else:
-                tbl = catalog.create_table(ident, schema=data.schema, properties=props)
-                tbl.append(data)
-            exported.append(ExportedTable(ident, data.num_rows,
-                                          tuple((f.name, str(f.type)) for f in data.schema)))
+            write_arrow(catalog, ident, data, properties=props)
+            exported.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
     finally:
         con.close()
     return exported
-
-
-def _iceberg_compatible(table: Any) -> Any:
-    """Iceberg has no unsigned ints, nanosecond or zoned-naive mixes; cast the few DuckDB types that differ."""
-    import pyarrow as pa
-
-    fields = []
-    changed = False
-    for f in table.schema:
-        t = f.type
-        if pa.types.is_timestamp(t) and t.unit != "us":
-            t = pa.timestamp("us", tz=t.tz)
-        elif pa.types.is_uint8(t) or pa.types.is_uint16(t) or pa.types.is_int8(t) or pa.types.is_int16(t):
-            t = pa.int32()
-        elif pa.types.is_uint32(t) or pa.types.is_uint64(t):
-            t = pa.int64()
-        elif pa.types.is_large_string(t):
-            t = pa.string()
-        changed |= t != f.type
-        fields.append(pa.field(f.name, t, nullable=True))
-    return table.cast(pa.schema(fields)) if changed else table
 
 
 def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
@@ -110,3 +68,25 @@ def apply_table_properties(ctx: RunContext, identifiers: Iterable[str]) -> None:
         if any(table.properties.get(k) != v for k, v in wanted.items()):
             with table.transaction() as tx:
                 tx.set_properties(wanted)
+
+
+def stage_for_dbt(ctx: RunContext, identifiers: Iterable[str]) -> None:
+    """Where dbt reads local DuckDB tables (the embedded default), copy ingested Iceberg tables into
+    the run's DuckDB file under the same ``<namespace>.<table>``, as seeds are, so a model's
+    ``source()`` resolves there exactly as it does against an attached catalog."""
+    if ctx.artifacts.dbt.vars.get("floe_materialized") != "table":
+        return  # dbt attaches the catalog and reads the Iceberg tables themselves
+    import duckdb
+
+    catalog = load_catalog(ctx)
+    con = duckdb.connect(str(ctx.duckdb_path))
+    try:
+        for ident in identifiers:
+            schema, table = ident.rsplit(".", 1)
+            data = catalog.load_table(ident).scan().to_arrow()
+            con.execute(f'create schema if not exists "{schema}"')
+            con.register("floe_ingested", data)
+            con.execute(f'create or replace table "{schema}"."{table}" as select * from floe_ingested')  # noqa: S608
+            con.unregister("floe_ingested")
+    finally:
+        con.close()

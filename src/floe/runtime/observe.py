@@ -98,7 +98,9 @@ class ModelRunObserver:
         self.job = f"{a.identity.slug}_job"
         self.tables = {s: (a.identity.raw_namespace, s) for s in a.transforms.seeds}
         self.tables.update({m.name: (a.identity.namespace, m.name) for m in a.transforms.models})
-        self.depends = {m.name: [*m.seeds, *m.depends_on] for m in a.transforms.models}
+        # written by the ingestion step, not by dbt: inputs only, never exported from DuckDB
+        self.ingested = {s.name: (a.identity.raw_namespace, s.name) for s in a.ingestion}
+        self.depends = {m.name: [*m.seeds, *m.sources, *m.depends_on] for m in a.transforms.models}
 
     def watch(self, invocation: Any) -> Iterator[Any]:
         """Stream a dagster-dbt invocation; keep its run_results where floe looks for them."""
@@ -123,7 +125,7 @@ class ModelRunObserver:
         self._kept = True
 
     def _ref(self, name: str, columns: list[tuple[str, str]] | None = None) -> TableRef:
-        ns, table = self.tables[name]
+        ns, table = self.tables[name] if name in self.tables else self.ingested[name]
         return TableRef(self.lineage.namespace, f"{ns}.{table}", columns or [])
 
     def publish(self) -> None:
@@ -221,7 +223,7 @@ def model_run_observer(ctx: RunContext) -> Iterator[ModelRunObserver]:
             if span.get_span_context().is_valid:
                 observer.trace_id = f"{span.get_span_context().trace_id:032x}"
             job = observer.job
-            raw = [observer._ref(s) for s in ctx.artifacts.transforms.seeds]
+            raw = [observer._ref(s) for s in [*ctx.artifacts.transforms.seeds, *observer.ingested]]
             marts = [observer._ref(m.name) for m in ctx.artifacts.transforms.models if m.tier == "gold"]
             lineage.emit("START", job, run_id, inputs=raw, outputs=marts)
             try:

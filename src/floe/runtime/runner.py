@@ -139,6 +139,7 @@ def readable_step_error(message: str) -> str:
     """Dagster's step failure as a data engineer wants it: dbt's own error (what failed, which endpoint),
     without dagster-dbt's boilerplate or the Python traceback dbt appends (it is in the run's log)."""
     text = message.split("Traceback (most recent call last)", 1)[0]
+    text = text.replace("dagster._core.definitions.events.Failure: ", "")  # floe's own message (ingestion)
     if "Errors parsed from dbt logs:" in text:
         step = text.split(":", 1)[0] if text.split(":", 1)[0].isidentifier() else ""
         text = (f"{step}: " if step else "") + text.split("Errors parsed from dbt logs:", 1)[1].strip()

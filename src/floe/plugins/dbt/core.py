@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from floe.config.plugins import PluginConfig
+from floe.errors import PluginError
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import DbtPlugin, DbtResult
 
@@ -51,6 +52,12 @@ class DbtCorePlugin(DbtPlugin):
             results = json.loads(run_results.read_text())["results"]
         return DbtResult(success=proc.returncode == 0, command=" ".join(args), results=results,
                          message=proc.stdout[-4000:] + proc.stderr[-2000:])
+
+    def executable(self) -> str:
+        try:
+            return dbt_executable()
+        except FileNotFoundError as exc:
+            raise PluginError(str(exc), plugin=self.name, version=self.version) from None
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         try:

@@ -1,0 +1,83 @@
+"""The ingestion step of a product run: the product's sources into ``<product>_raw``, before dbt.
+
+The ingestion plugin lands each source as an Iceberg table through the product's own catalog; on
+the embedded default the tables are then copied into the run's DuckDB file, where dbt reads its raw
+tables. One span ``floe.ingest <product>`` (a child span per table) and one OpenLineage run of the
+job ``<slug>_ingest`` (sources in, raw tables out) per step.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from floe.plugins.interfaces import IngestedTable, SecretResolver
+from floe.runtime.context import RunContext
+
+
+def ingestion_working_dir(ctx: RunContext) -> Path:
+    """The ingestion plugin's state and scratch files: beside the compiled artifacts, in the target."""
+    return ctx.out_dir / "ingest"
+
+
+def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
+    """Ingest every source of the artifacts; the dbt step depends on this one.
+
+    Raises:
+        RuntimeFailure: a source could not be read or committed (the message names it); nothing of
+            that source was committed, and no source is committed unless all could be read.
+    """
+    from opentelemetry.trace import Status, StatusCode
+
+    from floe.lineage.emitter import LineageEmitter, TableRef, new_run_id
+    from floe.runtime.iceberg import stage_for_dbt
+    from floe.telemetry import flush, product_tracer
+
+    a = ctx.artifacts
+    if not a.ingestion:
+        return []
+    plugin = ctx.ingestion_plugin()  # compile refuses ingestion sources without one
+    obs = a.observability
+    tracer = product_tracer(obs.service_name, obs.otlp_endpoint if obs.tracing_enabled else None, obs.otlp_protocol)
+    lineage = LineageEmitter(ctx.lineage_transport() if obs.lineage_enabled else None, obs.lineage_namespace)
+    job, run_id = f"{a.identity.slug}_ingest", new_run_id()
+    inputs = [TableRef(obs.lineage_namespace, _origin(s)) for s in a.ingestion]
+    outputs = [TableRef(obs.lineage_namespace, s.table) for s in a.ingestion]
+    lineage.emit("START", job, run_id, inputs=inputs, outputs=outputs)
+    try:
+        with tracer.start_as_current_span(f"floe.ingest {a.metadata.product_name}", attributes={
+            "floe.product": a.metadata.product_name, "floe.ingestion.plugin": plugin.name,
+            "floe.ingestion.tables": [s.table for s in a.ingestion],
+        }) as span:
+            started = time.time_ns()
+            try:
+                tables = plugin.ingest(
+                    a.ingestion, catalog_name=ctx.catalog_name, catalog_properties=ctx.catalog_properties(),
+                    namespace=a.identity.raw_namespace, base_dir=ctx.out_dir, working_dir=ingestion_working_dir(ctx),
+                    resolve=SecretResolver(ctx.secrets_plugin()), table_properties=ctx.table_properties(),
+                )
+                stage_for_dbt(ctx, [t.identifier for t in tables if t.snapshot_id is not None])
+            except Exception as exc:
+                span.set_status(Status(StatusCode.ERROR, str(exc)[:500]))
+                lineage.emit("FAIL", job, run_id, inputs=inputs, outputs=outputs)
+                raise
+            ended = time.time_ns()
+            for t in tables:
+                child = tracer.start_span(f"ingest {t.name}", start_time=started, attributes={
+                    "floe.product": a.metadata.product_name, "floe.table": t.identifier, "floe.rows": t.rows,
+                    "floe.ingestion.origin": t.origin,
+                })
+                child.end(end_time=ended)
+            span.set_attribute("floe.rows", sum(t.rows for t in tables))
+        lineage.emit("COMPLETE", job, run_id, inputs=inputs,
+                     outputs=[TableRef(obs.lineage_namespace, t.identifier, list(t.columns)) for t in tables])
+    finally:
+        flush()
+    return tables
+
+
+def _origin(source: Any) -> str:
+    if source.source == "file":
+        return f"file:{source.display_path or source.path}"
+    return f"{source.source}:{source.connection}/{source.resource}"
