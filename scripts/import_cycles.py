@@ -20,12 +20,7 @@ PACKAGE = "floe"
 # Imports that still close a cycle (issue 16): package -> package, with how many modules of the first
 # import the second. The list may only shrink: a new cycle fails, so does a count that grows, and so
 # does an entry that no longer matches (lower or delete it when you fix one).
-KNOWN: dict[tuple[str, str], int] = {
-    # The Dagster orchestrator plugin builds its definitions with floe.runtime.dagster, which reads
-    # RunContext (and so the plugin ABCs). Goes when runtime/dagster.py's asset building moves into
-    # the plugin and the runtime calls OrchestratorPlugin.build_definitions instead.
-    ("floe.plugins", "floe.runtime"): 1,
-}
+KNOWN: dict[tuple[str, str], int] = {}
 LEAF = "floe.contract"
 LEAF_MAY_IMPORT = {"floe.errors"}
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import PRODUCTS
 from tests.e2e.conftest import FAULT_MARTS, FaultRuns, run_context
 
-from floe.runtime.dagster import dbt_target_path
+from floe.runtime.dbt import dbt_target_path
 from floe.runtime.runner import RunResult
 
 pytestmark = pytest.mark.e2e

@@ -21,7 +21,7 @@ from floe.config.plugins import PluginConfig
 from floe.contract import PluginRef
 from floe.runtime.alerts import alert_on_failure
 from floe.runtime.context import RunContext
-from floe.runtime.dagster import dbt_target_path
+from floe.runtime.dbt import dbt_target_path
 
 RUN_ID = "5f0c1e2a-0000-4000-8000-00000000abcd"
 

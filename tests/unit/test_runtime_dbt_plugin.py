@@ -18,7 +18,7 @@ from floe.plugins import PluginType, get_registry
 from floe.plugins.dbt.core import DbtCorePlugin
 from floe.plugins.interfaces import DbtPlugin, DbtResult
 from floe.runtime.context import RunContext
-from floe.runtime.dagster import ensure_dbt_manifest
+from floe.runtime.dbt import ensure_dbt_manifest
 
 pytestmark = pytest.mark.requirement("FLOE-PLUGINS")
 

@@ -51,7 +51,7 @@ def parse_products(artifact_dirs: list[Path]) -> None:
     them parsing the same project at once would collide). Needs the products' credentials in place."""
     from floe.contract import ARTIFACTS_FILE
     from floe.runtime.context import RunContext
-    from floe.runtime.dagster import ensure_dbt_manifest
+    from floe.runtime.dbt import ensure_dbt_manifest
 
     for d in artifact_dirs:
         ensure_dbt_manifest(RunContext.load(d / ARTIFACTS_FILE))

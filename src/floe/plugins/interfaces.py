@@ -4,10 +4,11 @@ packages) and are found through entry points."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import SecretStr
 
@@ -75,8 +76,83 @@ class OrchestratorPlugin(FloePlugin):
         return None
 
     @abstractmethod
-    def build_definitions(self, artifacts: CompiledArtifacts, artifacts_path: Path) -> Any:
-        """Build the orchestrator's definitions (assets, jobs, schedules, sensors) from artifacts."""
+    def build_definitions(self, product: RunSteps) -> Any:
+        """Build the orchestrator's definitions (assets, jobs, schedules, sensors) for one product.
+
+        Args:
+            product: the runtime's steps of the product (its artifacts, its ingestion and dbt steps
+                with their alerts, spans and lineage); the definitions call them, nothing else.
+        """
+
+    @abstractmethod
+    def run_in_process(self, product: RunSteps) -> InProcessRun:
+        """Run the product's job once in this process (the embedded default) and say how it went."""
+
+
+@dataclass(frozen=True)
+class InProcessRun:
+    """How an in-process run of a product's job went."""
+
+    success: bool
+    run_id: str
+    step_errors: list[str] = field(default_factory=list)
+    """The failed steps' errors as the orchestrator reported them."""
+
+
+class RunObserver(Protocol):
+    """Records a dbt invocation's events as they stream (spans, lineage) and publishes the tables."""
+
+    def watch(self, invocation: Any) -> Iterator[Any]:
+        """Stream a dbt invocation's events through (today dagster-dbt's ``DbtCliInvocation``: its
+        ``stream()`` and its run_results), recording them."""
+        ...
+
+    def publish(self) -> None: ...
+
+
+class RunSteps(Protocol):
+    """What the runtime gives an orchestrator plugin for one product: the steps its definitions run.
+
+    Every step reports failures through the manifest's alert channels and records its spans and
+    lineage; the orchestrator decides only when they run.
+    """
+
+    @property
+    def artifacts(self) -> CompiledArtifacts: ...
+
+    @property
+    def project_dir(self) -> Path:
+        """The product's dbt project."""
+        ...
+
+    @property
+    def profiles_dir(self) -> Path:
+        """Where the generated profiles.yml is."""
+        ...
+
+    def dbt_manifest(self) -> dict[str, Any]:
+        """dbt's parsed manifest of this compile (parsed when stale), with the dbt environment exported."""
+        ...
+
+    def dbt_vars_arg(self) -> list[str]:
+        """The ``--vars`` arguments every dbt command of this product takes."""
+        ...
+
+    def dbt_executable(self) -> str:
+        """The dbt CLI the manifest's dbt plugin runs."""
+        ...
+
+    def ingest(self, run_id: str, log: Any) -> list[IngestedTable]:
+        """The ingestion step (nothing when the product declares no sources); raises FloeError."""
+        ...
+
+    def models(self, run_id: str, log: Any) -> AbstractContextManager[RunObserver]:
+        """Around the dbt step: alerts on failure and the observer that records and publishes it."""
+        ...
+
+    def watched_path(self, watch: str) -> Path:
+        """A sensor's watched file, as a path (relative to the dbt project)."""
+        ...
 
 
 class CatalogPlugin(FloePlugin):

@@ -20,7 +20,7 @@ from floe.runtime.context import RunContext
 
 
 def run_results(ctx: RunContext) -> list[dict[str, Any]]:
-    from floe.runtime.dagster import dbt_target_path
+    from floe.runtime.dbt import dbt_target_path
 
     path = dbt_target_path(ctx) / "run_results.json"
     if not path.exists():
@@ -62,7 +62,7 @@ class DbtFailures:
 
 def failed_dbt_nodes(ctx: RunContext, *, since: float = 0.0) -> DbtFailures:
     """The failing nodes of the run_results the run kept, if written after ``since`` (a Unix time)."""
-    from floe.runtime.dagster import dbt_target_path
+    from floe.runtime.dbt import dbt_target_path
 
     path = dbt_target_path(ctx) / "run_results.json"
     if not path.exists() or path.stat().st_mtime < since:
@@ -110,7 +110,7 @@ class ModelRunObserver:
             self._keep_run_results(invocation)
 
     def _keep_run_results(self, invocation: Any) -> None:
-        from floe.runtime.dagster import dbt_target_path
+        from floe.runtime.dbt import dbt_target_path
 
         try:
             results = invocation.get_artifact("run_results.json")

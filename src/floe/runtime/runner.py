@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError, RunsFailed, RuntimeFailure
+from floe.plugins.interfaces import InProcessRun
 
 
 @dataclass
@@ -74,7 +75,7 @@ class _Prepared:
 
 def _prepare(compiled: Callable[[], Path]) -> _Prepared:
     from floe.runtime.context import RunContext
-    from floe.runtime.dagster import ensure_dbt_manifest
+    from floe.runtime.dbt import ensure_dbt_manifest
 
     started = time.monotonic()
     artifacts_path = compiled()
@@ -148,7 +149,7 @@ def readable_step_error(message: str) -> str:
 
 def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:
     from floe.runtime.context import RunContext
-    from floe.runtime.dagster import build_definitions
+    from floe.runtime.definitions import ProductSteps
     from floe.runtime.iceberg import row_counts
 
     started = started or time.monotonic()
@@ -158,17 +159,13 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
     if console:
         console.print(f"[bold]{name}[/]: running {len(ctx.artifacts.transforms.models)} models "
                       f"+ {len(ctx.artifacts.transforms.seeds)} seeds in-process")
-    defs = build_definitions(ctx.artifacts, ctx.artifacts_path)
-    job = defs.resolve_job_def(f"{ctx.artifacts.identity.slug}_job")
     log_path = ctx.out_dir / "logs" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt and dagster are chatty; the full log goes to a file, the console gets the outcome.
     launched = time.time()
     with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        result = job.execute_in_process(
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        # the manifest's orchestrator builds the product's definitions and runs its job here, once
+        result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
     if not result.success:
         raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),
                              run_id=result.run_id,
@@ -204,12 +201,10 @@ def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
     return failed_dbt_nodes(ctx, since=since).lines()
 
 
-def _failure_summary(ctx: Any, result: Any, *, since: float) -> str:
-    """The failing dbt nodes of this run (:func:`dbt_failures`), else Dagster's step errors as dbt
-    said them (:func:`readable_step_error`), the same as for a platform run."""
+def _failure_summary(ctx: Any, result: InProcessRun, *, since: float) -> str:
+    """The failing dbt nodes of this run (:func:`dbt_failures`), else the orchestrator's step errors
+    as dbt said them (:func:`readable_step_error`), the same as for a platform run."""
     lines = dbt_failures(ctx, since=since)
     if not lines:
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                lines.append("  " + readable_step_error(event.step_failure_data.error.message)[:800])
+        lines = ["  " + readable_step_error(message)[:800] for message in result.step_errors]
     return "\n".join(lines) or "  (no detail; see the log)"

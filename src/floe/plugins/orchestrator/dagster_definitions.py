@@ -1,60 +1,32 @@
-"""Dagster definitions for one product, built from its CompiledArtifacts by a thin loader.
+"""Dagster definitions for one product, from the runtime's steps (``RunSteps``).
 
 One asset per dbt seed and model (dagster-dbt), one per ingested table (``ingestion:`` in floe.yaml:
 the step dbt's sources depend on, so it runs first), an asset job, the schedule from floe.yaml and
 sensors that always name their job.
 """
 
+# No `from __future__ import annotations`: Dagster reads the asset functions' annotations at
+# definition time (``dg.AssetExecutionContext``), so they must be real objects, not strings.
+from typing import TYPE_CHECKING, Any
 
-import json
-import os
-from pathlib import Path
-from typing import Any
+from floe.errors import FloeError
 
-from floe.contract import CompiledArtifacts
-from floe.runtime.context import RunContext
-
-
-def dbt_target_path(ctx: RunContext) -> Path:
-    return ctx.out_dir / "dbt"
+if TYPE_CHECKING:
+    from floe.plugins.interfaces import InProcessRun, RunSteps
 
 
-def prepare_dbt_env(ctx: RunContext) -> dict[str, str]:
-    """Environment every dbt invocation of this product gets (also exported for code servers)."""
-    env = {**ctx.dbt_env(), "DBT_TARGET_PATH": str(dbt_target_path(ctx)), "DBT_LOG_PATH": str(ctx.out_dir / "logs")}
-    os.environ.update(env)
-    return env
+def job_name(product: "RunSteps") -> str:
+    return f"{product.artifacts.identity.slug}_job"
 
 
-def ensure_dbt_manifest(ctx: RunContext) -> Path:
-    """dbt's manifest.json for this compile, produced by `dbt parse` when missing or stale."""
-    from floe.errors import RuntimeFailure
-
-    manifest = dbt_target_path(ctx) / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= ctx.artifacts_path.stat().st_mtime:
-        return manifest
-    result = ctx.dbt_plugin().invoke(["parse", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
-                                     profiles_dir=ctx.out_dir, env=prepare_dbt_env(ctx))
-    if not result.success:
-        raise RuntimeFailure(f"dbt parse failed for {ctx.artifacts.metadata.product_name}:\n{result.message}")
-    return manifest
-
-
-def load_definitions(artifacts_path: Path) -> Any:
-    ctx = RunContext.load(artifacts_path)
-    return build_definitions(ctx.artifacts, ctx.artifacts_path)
-
-
-def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any:
+def build_definitions(product: "RunSteps") -> Any:
     import dagster as dg
     from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-    ctx = RunContext(artifacts_path.resolve(), artifacts)
-    dbt_plugin = ctx.dbt_plugin()  # the manifest's dbt plugin: it parses the project and names the CLI the step runs
-    prepare_dbt_env(ctx)
+    artifacts = product.artifacts
     # Parsed here, not passed as a path: dagster-dbt caches manifests by path, so a second run in the
     # same process (after a model or test was added) would plan with the old one.
-    manifest = json.loads(ensure_dbt_manifest(ctx).read_text())
+    manifest = product.dbt_manifest()
     slug = artifacts.identity.slug
     block = artifacts.governance.block_on_failure
 
@@ -67,15 +39,10 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
 
     @dbt_assets(manifest=manifest, name=f"{slug}_dbt", dagster_dbt_translator=Translator())
     def product_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Any:
-        from floe.runtime.alerts import alert_on_failure
-        from floe.runtime.observe import model_run_observer
-
-        vars_arg = ctx.dbt_vars_arg()
+        vars_arg = product.dbt_vars_arg()
         # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
         # observer has recorded the failed run's spans and lineage.
-        with (alert_on_failure(ctx, run_id=context.run.run_id, log=context.log) as alert,
-              model_run_observer(ctx) as observer):
-            alert.observer = observer
+        with product.models(context.run.run_id, context.log) as observer:
             if block:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
                 yield from observer.watch(dbt.cli(["build", *vars_arg], context=context))
@@ -87,7 +54,7 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
-    job = dg.define_asset_job(f"{slug}_job", selection=dg.AssetSelection.groups(slug),
+    job = dg.define_asset_job(job_name(product), selection=dg.AssetSelection.groups(slug),
                               executor_def=dg.in_process_executor)
     schedules = []
     if artifacts.schedule is not None:
@@ -96,23 +63,37 @@ def build_definitions(artifacts: CompiledArtifacts, artifacts_path: Path) -> Any
             execution_timezone=artifacts.schedule.timezone,
             default_status=dg.DefaultScheduleStatus.STOPPED,
         ))
-    sensors = [_file_sensor(ctx, s.name, s.watch_path, s.minimum_interval_seconds, job) for s in artifacts.sensors]
+    sensors = [_file_sensor(product, s.name, s.watch_path, s.minimum_interval_seconds, job) for s in artifacts.sensors]
     return dg.Definitions(
-        assets=[*_ingestion_assets(ctx), product_assets],
+        assets=[*_ingestion_assets(product), product_assets],
         jobs=[job],
         schedules=schedules,
         sensors=sensors,
-        resources={"dbt": DbtCliResource(project_dir=str(ctx.project_dir), profiles_dir=str(ctx.out_dir),
-                                         target=artifacts.dbt.target, dbt_executable=dbt_plugin.executable())},
+        resources={"dbt": DbtCliResource(project_dir=str(product.project_dir), profiles_dir=str(product.profiles_dir),
+                                         target=artifacts.dbt.target, dbt_executable=product.dbt_executable())},
     )
 
 
-def _ingestion_assets(ctx: RunContext) -> list[Any]:
+def run_in_process(product: "RunSteps") -> "InProcessRun":
+    """Execute the product's job in this process; its output goes wherever stdout/stderr go."""
+    from floe.plugins.interfaces import InProcessRun
+
+    job = build_definitions(product).resolve_job_def(job_name(product))
+    result = job.execute_in_process(
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    errors = [event.step_failure_data.error.message for event in result.all_events
+              if event.is_step_failure and event.step_failure_data and event.step_failure_data.error]
+    return InProcessRun(success=result.success, run_id=result.run_id, step_errors=errors)
+
+
+def _ingestion_assets(product: "RunSteps") -> list[Any]:
     """One asset per ingested table, all materialized by one step. Its keys are the keys dagster-dbt
     gives the dbt sources of the same tables (``[slug, table]``), so every model reading one runs after it."""
     import dagster as dg
 
-    a = ctx.artifacts
+    a = product.artifacts
     if not a.ingestion:
         return []
     slug = a.identity.slug
@@ -123,13 +104,8 @@ def _ingestion_assets(ctx: RunContext) -> list[Any]:
 
     @dg.multi_asset(specs=specs, name=f"{slug}_ingest")
     def ingest(context: dg.AssetExecutionContext) -> Any:
-        from floe.errors import FloeError
-        from floe.runtime.alerts import alert_on_failure
-        from floe.runtime.ingest import run_ingestion
-
         try:
-            with alert_on_failure(ctx, run_id=context.run.run_id, log=context.log):
-                tables = run_ingestion(ctx)
+            tables = product.ingest(context.run.run_id, context.log)
         except FloeError as exc:
             # Failure: the step's error is floe's message itself, not "Error occurred while executing op"
             raise dg.Failure(description=str(exc)) from exc
@@ -141,13 +117,13 @@ def _ingestion_assets(ctx: RunContext) -> list[Any]:
     return [ingest]
 
 
-def _file_sensor(ctx: RunContext, name: str, watch: str, interval: int, job: Any) -> Any:
+def _file_sensor(product: "RunSteps", name: str, watch: str, interval: int, job: Any) -> Any:
     import dagster as dg
 
-    path = (ctx.project_dir / watch).resolve()
+    path = product.watched_path(watch)
 
     # The job is explicit: a sensor without a target cannot request runs (seed 15-FR-009).
-    @dg.sensor(name=f"{ctx.artifacts.identity.slug}_{name}", job=job, minimum_interval_seconds=interval)
+    @dg.sensor(name=f"{product.artifacts.identity.slug}_{name}", job=job, minimum_interval_seconds=interval)
     def _sensor(context: dg.SensorEvaluationContext) -> Any:
         if not path.exists():
             return dg.SkipReason(f"{path} does not exist")
@@ -158,3 +134,5 @@ def _file_sensor(ctx: RunContext, name: str, watch: str, interval: int, job: Any
         return dg.RunRequest(run_key=mtime)
 
     return _sensor
+
+

@@ -1,0 +1,75 @@
+"""A product's orchestrator definitions: the runtime's steps (``RunSteps``) handed to the manifest's
+orchestrator plugin, which builds them (and, on the embedded default, runs them once)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from floe.contract import CompiledArtifacts
+from floe.plugins.interfaces import IngestedTable, RunObserver
+from floe.runtime.context import RunContext
+
+
+class ProductSteps:
+    """The runtime's ``RunSteps`` of one product, over its RunContext."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def artifacts(self) -> CompiledArtifacts:
+        return self.ctx.artifacts
+
+    @property
+    def project_dir(self) -> Path:
+        return self.ctx.project_dir
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.ctx.out_dir
+
+    def dbt_manifest(self) -> dict[str, Any]:
+        from floe.runtime.dbt import ensure_dbt_manifest, prepare_dbt_env
+
+        prepare_dbt_env(self.ctx)
+        manifest: dict[str, Any] = json.loads(ensure_dbt_manifest(self.ctx).read_text())
+        return manifest
+
+    def dbt_vars_arg(self) -> list[str]:
+        return self.ctx.dbt_vars_arg()
+
+    def dbt_executable(self) -> str:
+        return self.ctx.dbt_plugin().executable()
+
+    def ingest(self, run_id: str, log: Any) -> list[IngestedTable]:
+        from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.ingest import run_ingestion
+
+        with alert_on_failure(self.ctx, run_id=run_id, log=log):
+            return run_ingestion(self.ctx)
+
+    @contextmanager
+    def models(self, run_id: str, log: Any) -> Iterator[RunObserver]:
+        from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.observe import model_run_observer
+
+        with alert_on_failure(self.ctx, run_id=run_id, log=log) as alert, model_run_observer(self.ctx) as observer:
+            alert.observer = observer
+            yield observer
+
+    def watched_path(self, watch: str) -> Path:
+        return (self.ctx.project_dir / watch).resolve()
+
+
+def build_definitions(ctx: RunContext) -> Any:
+    """The product's definitions, built by the artifacts' orchestrator plugin."""
+    return ctx.orchestrator_plugin().build_definitions(ProductSteps(ctx))
+
+
+def load_definitions(artifacts_path: Path) -> Any:
+    """What a product's generated definitions module calls (the orchestrator's code location)."""
+    return build_definitions(RunContext.load(artifacts_path))
