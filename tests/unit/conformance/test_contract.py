@@ -71,7 +71,9 @@ def test_class_and_config_model(ptype: PluginType, name: str) -> None:
     assert model is not None, f"{name}: declare config_model (a PluginConfig subclass narrowing `type`)"
     assert issubclass(model, PluginConfig)
     assert model.model_config.get("frozen") is True and model.model_config.get("extra") == "forbid"
-    # `type` is narrowed to the plugin's own name: another plugin's name is refused
+    # `type` is narrowed to the plugin's own name: another plugin's config is not taken for this one's
+    assert typing.get_args(model.model_fields["type"].annotation) == (name,), (
+        f"{name}: declare `type: Literal[{name!r}]` on {model.__name__}")
     with pytest.raises(ValidationError):
         model.model_validate({"type": f"not-{name}"})
     for field_name, info in model.model_fields.items():
