@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import typing
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe.compiler.artifacts import PluginRef
 from floe.config._base import SecretRef
-from floe.config.plugins import PluginConfig
+from floe.config.plugins import PluginConfig, ProductPrincipal
 from floe.plugins import PLUGIN_ABC_MAP, HealthState, is_compatible
 from floe.plugins.registry import get_registry
 from floe.plugins.types import PluginType
@@ -117,11 +119,33 @@ def test_describe_and_health_never_raise(ptype: PluginType, name: str, sandbox: 
     plugin = sandbox.create(ptype, name)
     described = plugin.describe()
     assert isinstance(described, str) and described.startswith(name)
+    for value in sandbox.config(ptype, name).values():
+        path = urlsplit(value).path if isinstance(value, str) and value.startswith("http") else ""
+        assert path.strip("/") == "" or path not in described, f"{name}: describe() shows the URL path {path}"
     assert all(v not in described for v in sandbox.secrets.values())
     unconfigured = get_registry().get(ptype, name)(None)
     assert unconfigured.describe() == name
     # no service runs here: configured plugins answer within the deadline, healthy or not, never raising
     for candidate in (plugin, unconfigured):
+        started = time.monotonic()
         status = candidate.health_check(timeout=1)
+        assert time.monotonic() - started < 2, f"{name}: health_check overran its timeout"
         assert status.state in set(HealthState)
         assert isinstance(status.message, str) and status.message
+
+
+@pytest.mark.parametrize(("ptype", "name"), ALL)
+def test_stack_hooks_answer_about_the_config(ptype: PluginType, name: str, sandbox: Sandbox) -> None:
+    model = get_registry().get(ptype, name).config_model
+    assert model is not None
+    cfg = model.model_validate(sandbox.config(ptype, name))
+    for key, value in cfg.local_paths().items():
+        assert getattr(cfg, key) == value, f"{name}: local_paths()[{key!r}] is not the config's {key}"
+    json.dumps(cfg.chart_values())  # merged into Helm values: plain JSON
+    principal = ProductPrincipal(product="customer-360", client_id=SecretRef.model_validate("env:CONF_P_ID"),
+                                 client_secret=SecretRef.model_validate("env:CONF_P_SECRET"))
+    scoped = cfg.for_product(principal)
+    assert type(scoped) is type(cfg)
+    assert model.model_validate_json(scoped.model_dump_json()) == scoped
+    if not cfg.product_principals:
+        assert scoped == cfg, f"{name}: without per-product principals a product sees the platform config"
