@@ -69,3 +69,18 @@ class Issuer:
                 "iat": now, "exp": now + 300, **claims}
         return jwt.encode({k: v for k, v in body.items() if v is not None}, key.private, algorithm=key.alg,
                           headers={"kid": key.kid, **(headers or {})})
+
+
+def answer_in_process(issuer: Issuer, monkeypatch: Any) -> Issuer:
+    """Route ``httpx.get`` to the issuer's documents (unit tests: no server); other hosts are refused."""
+    import httpx
+
+    def get(url: str, **_: Any) -> httpx.Response:
+        parsed = httpx.URL(url)
+        if f"{parsed.scheme}://{parsed.netloc.decode()}" != issuer.base:
+            raise httpx.ConnectError("connection refused")
+        body = issuer.document(parsed.path)
+        return httpx.Response(200 if body is not None else 404, json=body, request=httpx.Request("GET", url))
+
+    monkeypatch.setattr(httpx, "get", get)
+    return issuer

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 from tests.conftest import DEMO
-from tests.oidc_issuer import Issuer, new_key
+from tests.oidc_issuer import Issuer, answer_in_process, new_key
 
 from floe.errors import AuthenticationError, ConfigError, PluginConfigurationError, ServiceUnavailableError
 from floe.plugins import IdentityPlugin, PluginType, get_registry, load_manifest
@@ -134,19 +134,7 @@ def test_compiled_artifacts_carry_the_token_reference_only(tmp_path: Path, monke
 @pytest.fixture
 def issuer(monkeypatch: pytest.MonkeyPatch) -> Issuer:
     """The issuer's HTTP answers, in-process: httpx.get is routed to its documents."""
-    import httpx
-
-    iss = Issuer("https://issuer.test")
-
-    def get(url: str, **_: Any) -> httpx.Response:
-        parsed = httpx.URL(url)
-        if f"{parsed.scheme}://{parsed.netloc.decode()}" != iss.base:
-            raise httpx.ConnectError("connection refused")
-        body = iss.document(parsed.path)
-        return httpx.Response(200 if body is not None else 404, json=body, request=httpx.Request("GET", url))
-
-    monkeypatch.setattr(httpx, "get", get)
-    return iss
+    return answer_in_process(Issuer("https://issuer.test"), monkeypatch)
 
 
 @pytest.fixture

@@ -55,8 +55,10 @@ def test_seaweedfs_serves_the_iceberg_catalog_only_when_the_catalog_asks(tmp_pat
 
 @pytest.mark.requirement("FLOE-PLUGINS")
 def test_an_otlp_backend_elsewhere_runs_nothing_here(tmp_path: Path) -> None:
-    manifest = load_manifest(ROOT / "demo" / "manifest.yaml")
-    otlp = manifest.plugins.telemetry_backend.model_validate(
-        {"type": "otlp", "endpoint": "http://collector.example.com:4317"})
+    from floe.plugins import get_registry
+
+    model = get_registry().config_model("telemetry_backend", "otlp")
+    assert model is not None
+    otlp = model.model_validate({"type": "otlp", "endpoint": "http://collector.example.com:4317"})
     names = _names(ROOT / "demo" / "manifest.yaml", tmp_path, telemetry_backend=otlp)
     assert "jaeger" not in names and "otel-collector" not in names

@@ -253,7 +253,7 @@ def test_disabled_services_leave_the_manifest_and_an_external_s3_is_used(render_
     plugins = manifest.plugins
     assert plugins.storage.type == "s3" and plugins.storage.endpoint == "https://s3.eu-west-1.amazonaws.com"
     assert plugins.telemetry_backend is not None
-    assert plugins.telemetry_backend.type == "otlp" and plugins.telemetry_backend.query_url is None
+    assert plugins.telemetry_backend.type == "otlp" and "query_url" not in plugins.telemetry_backend.model_dump()
     assert plugins.lineage_backend is None and plugins.semantic_layer is None
     r = render_with(PLATFORM, ("values-test.yaml",), {"otel": {"enabled": False}})
     assert load_rendered(r, tmp_path)[1].plugins.telemetry_backend is None

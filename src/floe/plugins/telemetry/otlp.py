@@ -14,12 +14,19 @@ class ConsoleTelemetryConfig(PluginConfig):
     type: Literal["console"]
 
 
-class OtlpTelemetryConfig(PluginConfig):
-    type: Literal["otlp", "jaeger"]
+class _OtlpSettings(PluginConfig):
     endpoint: Url = "http://127.0.0.1:4317"
     protocol: Literal["grpc", "http"] = "grpc"
+
+
+class OtlpTelemetryConfig(_OtlpSettings):
+    type: Literal["otlp"]
+
+
+class JaegerTelemetryConfig(_OtlpSettings):
+    type: Literal["jaeger"]
     query_url: Url | None = None
-    """Jaeger query API (for `floe` to link traces); only meaningful for type jaeger."""
+    """Jaeger query API (for `floe` to link traces)."""
 
 
 class OtlpTelemetryPlugin(TelemetryBackendPlugin):
@@ -27,8 +34,8 @@ class OtlpTelemetryPlugin(TelemetryBackendPlugin):
 
     name: ClassVar[str] = "otlp"
     description: ClassVar[str] = "OpenTelemetry OTLP exporter"
-    config_model = OtlpTelemetryConfig
-    config: OtlpTelemetryConfig | None
+    config_model: ClassVar[type[PluginConfig] | None] = OtlpTelemetryConfig
+    config: _OtlpSettings | None
 
     def otlp_endpoint(self) -> str | None:
         return self.config.endpoint if self.config else None
@@ -47,6 +54,8 @@ class JaegerTelemetryPlugin(OtlpTelemetryPlugin):
 
     name: ClassVar[str] = "jaeger"
     description: ClassVar[str] = "Jaeger via the OpenTelemetry collector"
+    config_model = JaegerTelemetryConfig
+    config: JaegerTelemetryConfig | None
 
     def local_services(self, platform: LocalPlatform) -> list[ServiceSpec]:
         from floe.plugins.telemetry import jaeger_service
