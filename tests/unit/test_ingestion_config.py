@@ -107,7 +107,8 @@ def test_sources_need_an_ingestion_plugin_in_the_manifest(demo_copy: Path) -> No
 
 def test_model_reading_an_undeclared_raw_source(demo_copy: Path) -> None:
     e = _error(_product(demo_copy, []), demo_copy)
-    assert e.file is not None and e.file.name == "stg_web_events.sql"
+    assert e.file is not None and e.file.name == "floe.yaml" and e.key == "ingestion"
+    assert "models/staging/stg_web_events.sql" in e.message
     assert "source('customer_360_raw', 'raw_web_events')" in e.message and e.value == "raw_web_events"
     assert "declare it under `ingestion:`" in str(e.hint)
 

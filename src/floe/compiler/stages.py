@@ -269,8 +269,8 @@ def _validate_ingestion(s: _State) -> None:
     for model in s.project.models.values():
         for source_name, table in model.sources:
             if source_name == raw and table not in declared:
-                raise ConfigError(f"model {model.name!r} reads source('{raw}', '{table}'), which floe.yaml does "
-                                  "not ingest", file=s.project.root / model.path, value=table,
+                raise ConfigError(f"model {model.name!r} ({model.path}) reads source('{raw}', '{table}'), which "
+                                  "floe.yaml does not ingest", file=s.spec_path, key="ingestion", value=table,
                                   allowed=", ".join(sorted(declared)) or "(no ingestion sources declared)",
                                   hint=f"declare it under `ingestion:` in floe.yaml (name: {table}), or read "
                                        "a seed with ref()")
