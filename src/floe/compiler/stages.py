@@ -21,7 +21,7 @@ import yaml
 
 from floe._version import __version__
 from floe.config.dbt_project import DbtProject, read_dbt_project
-from floe.config.loader import load_model
+from floe.config.loader import load_model, read_yaml
 from floe.config.manifest import PlatformManifest
 from floe.config.paths import contained, inside
 from floe.config.spec import FloeSpec, IngestionSpec
@@ -35,6 +35,7 @@ from floe.contract import (
     Observability,
     PluginRef,
     ProductIdentity,
+    ResolvedCheck,
     ResolvedGovernance,
     ResolvedIngestion,
     ResolvedModel,
@@ -51,6 +52,7 @@ from floe.plugins.interfaces import (
     IngestionPlugin,
     LineageBackendPlugin,
     OrchestratorPlugin,
+    QualityPlugin,
     StoragePlugin,
     TelemetryBackendPlugin,
 )
@@ -79,6 +81,7 @@ class _State:
     project: DbtProject | None = None
     plugins: dict[PluginType, list[FloePlugin]] = field(default_factory=dict)
     models: list[ResolvedModel] = field(default_factory=list)
+    checks: list[ResolvedCheck] = field(default_factory=list)
     governance: ResolvedGovernance | None = None
     enforcement: EnforcementResult | None = None
     dbt: DbtSettings | None = None
@@ -224,6 +227,7 @@ def _validate(s: _State) -> None:
 
     s.plugins = get_registry().from_manifest(scope_to_product(s.manifest, s.spec.metadata.name))
     _validate_ingestion(s)
+    s.checks = _validate_quality(s)
 
 
 def _validate_ingestion(s: _State) -> None:
@@ -274,6 +278,53 @@ def _validate_ingestion(s: _State) -> None:
                                   allowed=", ".join(sorted(declared)) or "(no ingestion sources declared)",
                                   hint=f"declare it under `ingestion:` in floe.yaml (name: {table}), or read "
                                        "a seed with ref()")
+
+
+def _validate_quality(s: _State) -> list[ResolvedCheck]:
+    """floe.yaml ``quality.checks``: a model of the project, a file inside the product holding one
+    mapping, and a check file the manifest's quality plugin will run (its own validation)."""
+    assert s.spec and s.manifest and s.project
+    checks = s.spec.quality.checks
+    if not checks:
+        return []
+    product = s.spec_path.parent
+    plugins = s.plugins.get(PluginType.QUALITY) or []
+    if not plugins:
+        raise ConfigError("floe.yaml declares quality checks, but the platform's manifest has no quality plugin",
+                          file=s.manifest_path, key="plugins.quality",
+                          allowed=", ".join(get_registry().type_names("quality")) or "(none installed)",
+                          hint="ask the platform team to add a quality plugin that reads check files (soda), "
+                               f"or remove `quality.checks` from {s.spec_path.name}")
+    plugin = plugins[0]
+    assert isinstance(plugin, QualityPlugin)
+    resolved = []
+    for i, check in enumerate(checks):
+        key = f"quality.checks[{i}]"
+        model = s.project.models.get(check.model)
+        if model is None:
+            raise ConfigError(f"quality check for {check.model!r}, which is no model of the dbt project",
+                              file=s.spec_path, key=f"{key}.model", value=check.model,
+                              allowed=", ".join(sorted(s.project.models)) or "(no models found)",
+                              hint="name a model of the product (models/**/<name>.sql)")
+        path = contained(product, check.file, file=s.spec_path, key=f"{key}.file")
+        if not path.is_file():
+            raise ConfigError("check file not found" if not path.exists() else "not a file", file=s.spec_path,
+                              key=f"{key}.file", value=check.file,
+                              hint=f"add the file to {product.name}/ or fix the path (relative to {product.name}/)")
+        doc = read_yaml(path)
+        problem = plugin.check_file_problem(doc, list(model.columns))
+        if problem is not None:
+            where, message = problem
+            if where is None:
+                raise ConfigError(message, file=s.spec_path, key=f"{key}.file", value=check.file,
+                                  allowed=", ".join(get_registry().type_names("quality")),
+                                  hint="ask the platform team for a quality plugin that reads check files (see "
+                                       f"docs/plugins.md), or remove `quality.checks` from {s.spec_path.name}")
+            raise ConfigError(message, file=path, key=where, hint=f"fix {check.file} (declared in "
+                                                                  f"{s.spec_path.name} {key}.file)")
+        slug = s.spec.metadata.name.replace("-", "_")
+        resolved.append(ResolvedCheck(model=check.model, table=f"{slug}.{check.model}", file=check.file, spec=doc))
+    return resolved
 
 
 # -- RESOLVE ---------------------------------------------------------------------------------------
@@ -389,6 +440,7 @@ def _generate(s: _State) -> None:
         ),
         semantic=spec.semantic,
         ingestion=[_resolved_ingestion(src, slug, s.spec_path.parent, out_dir) for src in spec.ingestion],
+        quality_checks=s.checks,
     )
     orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
     assert isinstance(orchestrator, OrchestratorPlugin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -142,6 +143,29 @@ class IngestionSpec(FloeModel):
         return self
 
 
+class QualityCheckSpec(FloeModel):
+    """A check file for one model, verified by the platform's quality plugin (soda: a data contract)
+    after the models ran and before the run publishes them."""
+
+    model: ModelName
+    file: str
+    """Relative to the product folder."""
+
+
+class QualitySpec(FloeModel):
+    """Checks beyond the dbt project's own tests (``schema.yml``), which always run."""
+
+    checks: list[QualityCheckSpec] = Field(default_factory=list)
+
+    @field_validator("checks")
+    @classmethod
+    def _one_file_per_model(cls, checks: list[QualityCheckSpec]) -> list[QualityCheckSpec]:
+        twice = _first_duplicate(c.model for c in checks)
+        if twice is not None:
+            raise ValueError(f"model {twice!r} has two check files; put its checks in one")
+        return checks
+
+
 class DbtProjectRef(FloeModel):
     project_dir: str = "."
 
@@ -158,14 +182,22 @@ class FloeSpec(FloeModel):
     governance: ProductGovernance = Field(default_factory=ProductGovernance)
     semantic: SemanticSpec | None = None
     ingestion: list[IngestionSpec] = Field(default_factory=list)
+    quality: QualitySpec = Field(default_factory=QualitySpec)
 
     @field_validator("transforms", "ingestion")
     @classmethod
     def _unique_names(cls, items: list[TransformSpec] | list[IngestionSpec], info: ValidationInfo) -> list[Any]:
         what = {"transforms": "transform", "ingestion": "ingestion table"}[str(info.field_name)]
-        seen: set[str] = set()
-        for item in items:
-            if item.name in seen:
-                raise ValueError(f"{what} {item.name!r} is declared twice; give each its own name")
-            seen.add(item.name)
+        twice = _first_duplicate(item.name for item in items)
+        if twice is not None:
+            raise ValueError(f"{what} {twice!r} is declared twice; give each its own name")
         return items
+
+
+def _first_duplicate(names: Iterable[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None

@@ -109,6 +109,19 @@ class ResolvedIngestion(FloeModel):
     primary_key: list[str] = Field(default_factory=list)
 
 
+class ResolvedCheck(FloeModel):
+    """A check file of floe.yaml's ``quality.checks``: verified by the quality plugin on ``table`` after
+    the models ran and before the run publishes them."""
+
+    model: str
+    table: str
+    """``<product>.<model>``: the table the model builds."""
+    file: str
+    """As written in floe.yaml (relative to the product folder), for messages."""
+    spec: dict[str, Any]
+    """The file's content, as the quality plugin validated it at compile (the run reads this, not the file)."""
+
+
 class DbtSettings(FloeModel):
     project_name: str
     profile_name: str
@@ -192,6 +205,8 @@ class CompiledArtifacts(FloeModel):
     semantic: SemanticSpec | None = None
     ingestion: list[ResolvedIngestion] = Field(default_factory=list)
     """Loaded into the raw namespace, in this order, before dbt runs."""
+    quality_checks: list[ResolvedCheck] = Field(default_factory=list)
+    """floe.yaml ``quality.checks``: run by the quality plugin after the models, before publishing."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, by_alias=True) + "\n"

@@ -19,7 +19,7 @@ from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
     from floe.config._base import SecretRef
-    from floe.contract import CompiledArtifacts, ResolvedGovernance, ResolvedIngestion
+    from floe.contract import CompiledArtifacts, ResolvedCheck, ResolvedGovernance, ResolvedIngestion
     from floe.plugins.semantic.query import QueryRequest, QueryResult
 
 
@@ -148,6 +148,15 @@ class RunSteps(Protocol):
 
     def models(self, run_id: str, log: Any) -> AbstractContextManager[RunObserver]:
         """Around the dbt step: alerts on failure and the observer that records and publishes it."""
+        ...
+
+    def quality_plan(self) -> QualityPlan:
+        """What the quality plugin checks after the models (the dbt tests? blocking?)."""
+        ...
+
+    def check_quality(self, plan: QualityPlan, log: Any) -> list[CheckOutcome]:
+        """Inside ``models``, after dbt and before ``publish``: the product's check files on the tables
+        this run built; raises FloeError when a check fails and the plan blocks."""
         ...
 
     def watched_path(self, watch: str) -> Path:
@@ -371,12 +380,58 @@ class IngestionPlugin(FloePlugin):
         return f"the {self.name} ingestion plugin has no connections (source {kind}, connection {name!r})"
 
 
+@dataclass(frozen=True)
+class QualityPlan:
+    """What a product's run checks after its models, and whether a failed check stops it publishing."""
+
+    dbt_tests: bool
+    """The dbt project's own tests (``schema.yml``) run, each right after its model."""
+    blocking: bool
+    """A failed check fails the run before its tables are published; otherwise it is reported only."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check of a check file, as the quality plugin verified it."""
+
+    model: str
+    check: str
+    passed: bool
+    detail: str = ""
+    """What was measured, or why the check could not be evaluated."""
+
+
 class QualityPlugin(FloePlugin):
+    """Decides which checks run after a product's models and what blocks its tables from publishing:
+    the dbt project's tests (every implementation can run them) and, for plugins that read them, the
+    check files floe.yaml declares under ``quality.checks``."""
+
     plugin_type: ClassVar[PluginType] = PluginType.QUALITY
 
+    def plan(self, artifacts: CompiledArtifacts) -> QualityPlan:
+        """The product's plan; by default the dbt tests run and governance's ``block_on_failure`` blocks."""
+        return QualityPlan(dbt_tests=True, blocking=artifacts.governance.block_on_failure)
+
     @abstractmethod
-    def dbt_test_selector(self, models: Sequence[str]) -> list[str]:
-        """dbt arguments selecting the quality checks for ``models``."""
+    def check_file_problem(self, doc: Mapping[str, Any], columns: Sequence[str]) -> tuple[str | None, str] | None:
+        """Compile time: what is wrong with one check file of floe.yaml, as ``(key path in the file,
+        problem)``, or None when the plugin will run it. A plugin that reads no check files says so with
+        the key None (the problem is the file being declared at all).
+
+        Args:
+            doc: the file's YAML content (a mapping).
+            columns: the model's columns as its schema.yml declares them (empty: not declared).
+        """
+
+    @abstractmethod
+    def run_checks(self, checks: Sequence[ResolvedCheck], read: Callable[[ResolvedCheck], Any]) -> list[CheckOutcome]:
+        """Run time, after the models: verify each check file on its model's table.
+
+        Args:
+            checks: the artifacts' ``quality_checks`` (validated at compile by ``check_file_problem``).
+            read: the table a check is about, as a ``pyarrow.Table`` of what this run built (not yet
+                published).
+        """
 
 
 class RBACPlugin(FloePlugin):

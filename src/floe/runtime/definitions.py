@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.contract import CompiledArtifacts
-from floe.plugins.interfaces import IngestedTable, RunObserver
+from floe.plugins.interfaces import CheckOutcome, IngestedTable, QualityPlan, RunObserver
 from floe.runtime.context import RunContext
 
 
@@ -60,6 +60,16 @@ class ProductSteps:
         with alert_on_failure(self.ctx, run_id=run_id, log=log) as alert, model_run_observer(self.ctx) as observer:
             alert.observer = observer
             yield observer
+
+    def quality_plan(self) -> QualityPlan:
+        from floe.runtime.quality import quality_plan
+
+        return quality_plan(self.ctx)
+
+    def check_quality(self, plan: QualityPlan, log: Any) -> list[CheckOutcome]:
+        from floe.runtime.quality import check_quality
+
+        return check_quality(self.ctx, plan, log)
 
     def watched_path(self, watch: str) -> Path:
         return (self.ctx.project_dir / watch).resolve()

@@ -74,6 +74,7 @@ SAMPLES: dict[PluginType, dict[str, dict[str, Any]]] = {
     },
     PluginType.QUALITY: {
         "dbt-tests": {"type": "dbt-tests"},
+        "soda": {"type": "soda"},
     },
     PluginType.RBAC: {
         "k8s": {"type": "k8s", "namespace": "floe-products"},
@@ -92,6 +93,19 @@ SAMPLES: dict[PluginType, dict[str, dict[str, Any]]] = {
         "oidc": {"type": "oidc", "issuer_url": "https://issuer.test/idp", "audience": "floe-semantic"},
     },
 }
+
+
+CHECK_FILES: dict[str, tuple[dict[str, Any], dict[str, Any]] | None] = {
+    "dbt-tests": None,
+    "soda": (
+        {"columns": [{"name": "id", "checks": [{"missing": None}]}, {"name": "amount", "checks": [{"missing": None}]}],
+         "checks": [{"row_count": {"threshold": {"must_be_greater_than": 2}}}]},
+        {"columns": [{"name": "id", "checks": [{"duplicate": None}]},
+                     {"name": "amount", "checks": [{"invalid": {"valid_min": 0}}]}]},
+    ),
+}
+"""Per quality plugin: a check file that passes and one that fails on ``test_quality.TABLE`` (ids 1, 2,
+3, 3; one negative amount), or None for a plugin that reads no check files."""
 
 
 def implementations(ptype: PluginType, registry: PluginRegistry | None = None) -> list[str]:

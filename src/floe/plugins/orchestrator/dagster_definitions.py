@@ -28,7 +28,7 @@ def build_definitions(product: "RunSteps") -> Any:
     # same process (after a model or test was added) would plan with the old one.
     manifest = product.dbt_manifest()
     slug = artifacts.identity.slug
-    block = artifacts.governance.block_on_failure
+    plan = product.quality_plan()
 
     class Translator(DagsterDbtTranslator):
         def get_asset_key(self, dbt_resource_props: Any) -> dg.AssetKey:
@@ -40,16 +40,23 @@ def build_definitions(product: "RunSteps") -> Any:
     @dbt_assets(manifest=manifest, name=f"{slug}_dbt", dagster_dbt_translator=Translator())
     def product_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Any:
         vars_arg = product.dbt_vars_arg()
+        no_tests = [] if plan.dbt_tests else ["--exclude-resource-type", "test"]
         # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
         # observer has recorded the failed run's spans and lineage.
         with product.models(context.run.run_id, context.log) as observer:
-            if block:
+            if plan.blocking:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
-                yield from observer.watch(dbt.cli(["build", *vars_arg], context=context))
+                yield from observer.watch(dbt.cli(["build", *vars_arg, *no_tests], context=context))
             else:
                 yield from observer.watch(dbt.cli(["seed", *vars_arg], context=context))
                 yield from observer.watch(dbt.cli(["run", *vars_arg], context=context))
-                yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
+                if plan.dbt_tests:
+                    yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
+            # the quality plugin's checks on what dbt built; a blocking failure raises before publishing
+            try:
+                product.check_quality(plan, context.log)
+            except FloeError as exc:  # the step's error is floe's message, as for ingestion
+                raise dg.Failure(description=str(exc)) from exc
             observer.publish()
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
