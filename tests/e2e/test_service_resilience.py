@@ -68,7 +68,7 @@ def test_dagster_daemon_comes_back_with_run_history(platform_runs: dict[str, Any
     health probe) and the runs of this session are still in Dagster's PostgreSQL storage."""
     from tests.e2e.conftest import DAGSTER
 
-    from floe.runtime.dagster_client import DagsterClient
+    from floe.plugins.orchestrator.dagster_client import DagsterClient
 
     _kill_and_wait("dagster-daemon")
     client = DagsterClient(DAGSTER)  # floe's own client (PostgreSQL was killed by the test before this one)

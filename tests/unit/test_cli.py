@@ -93,7 +93,7 @@ def test_unreachable_telemetry_never_breaks_compile(tmp_path: Path) -> None:
 def test_a_step_error_reads_as_dbt_said_it_without_traceback() -> None:
     """A platform run that failed before dbt wrote results (the catalog unreachable) is reported with
     dbt's own error: the endpoint it could not reach, no dagster-dbt boilerplate, no Python traceback."""
-    from floe.runtime.runner import readable_step_error
+    from floe.plugins.orchestrator.dagster_client import readable_step_error
 
     message = ("iot_telemetry_dbt: dagster_dbt.errors.DagsterDbtCliRuntimeError: The dbt CLI process with command\n\n"
                "`dbt build`\n\nfailed with exit code `2`.\n\nErrors parsed from dbt logs:\n\nEncountered an error:\n"
@@ -110,12 +110,12 @@ def test_dagster_client_asks_again_once_when_the_webservers_db_connection_died(m
     import httpx
 
     from floe.errors import ServiceUnavailableError
-    from floe.runtime.dagster_client import DagsterClient
+    from floe.plugins.orchestrator.dagster_client import DagsterClient
 
     dead = httpx.Response(500, text='{"errors": [{"message": "server closed the connection unexpectedly"}]}')
     answers = [dead, httpx.Response(200, json={"data": {"ok": True}}), httpx.Response(500, text="boom")]
     monkeypatch.setattr(httpx, "post", lambda *a, **k: answers.pop(0))
-    monkeypatch.setattr("floe.runtime.dagster_client.time.sleep", lambda s: None)
+    monkeypatch.setattr("floe.plugins.orchestrator.dagster_client.time.sleep", lambda s: None)
     assert DagsterClient("http://127.0.0.1:3000").query("{ ok }") == {"ok": True}
     with pytest.raises(ServiceUnavailableError):
         DagsterClient("http://127.0.0.1:3000").query("{ ok }")

@@ -88,6 +88,53 @@ class OrchestratorPlugin(FloePlugin):
     def run_in_process(self, product: RunSteps) -> InProcessRun:
         """Run the product's job once in this process (the embedded default) and say how it went."""
 
+    def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
+        """Launch the product's job on the platform's orchestrator (``service_url``), its definitions
+        reloaded first unless they were loaded after ``changed``.
+
+        Args:
+            artifacts: the product's compiled artifacts (its definitions were generated from them).
+            changed: when the artifacts or what they were built from last changed (Unix time).
+
+        Raises:
+            FloeError: the orchestrator is unreachable, or refused the launch.
+        """
+        raise PluginError(f"the {self.name} orchestrator runs products in-process only", plugin=self.name,
+                          hint="drop --platform, or use a manifest whose orchestrator serves the platform")
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A platform run's state, in the orchestrator-neutral words ``TERMINAL`` lists."""
+
+    run_id: str
+    status: str
+    """``QUEUED``, ``STARTED`` ... until one of ``RunStatus.TERMINAL``."""
+    steps: dict[str, str]
+    """Each step's status; ``SUCCESS`` once done."""
+
+    TERMINAL: ClassVar[frozenset[str]] = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class PlatformRun(Protocol):
+    """A product run launched on the platform's orchestrator."""
+
+    run_id: str
+    url: str
+    """Where a user sees the run."""
+
+    def wait(self, on_change: Callable[[RunStatus], None] | None = None) -> RunStatus:
+        """Until the run finishes (raises FloeError past the orchestrator's deadline)."""
+        ...
+
+    def failure_messages(self) -> list[str]:
+        """The failed steps' errors, as the orchestrator reported them."""
+        ...
+
 
 @dataclass(frozen=True)
 class InProcessRun:

@@ -1,4 +1,5 @@
-"""Execute compiled products through Dagster (in-process, or launched on the platform), report.
+"""Execute compiled products through the manifest's orchestrator plugin (in-process, or launched on the
+platform), report.
 
 Reads CompiledArtifacts only: compiling first is the caller's job (:mod:`floe.app`)."""
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError, RunsFailed, RuntimeFailure
-from floe.plugins.interfaces import InProcessRun
+from floe.plugins.interfaces import InProcessRun, PlatformRun
 
 
 @dataclass
@@ -23,22 +24,22 @@ class RunResult:
     seconds: float = 0.0
     marts: dict[str, int] = field(default_factory=dict)
     artifacts_path: Path | None = None
-    run_id: str | None = None  # the Dagster run's id
+    run_id: str | None = None  # the orchestrator's run id
 
 
 @dataclass
 class _Launched:
     ctx: Any
-    client: Any
+    run: PlatformRun
     url: str
-    run_id: str
     launched: float  # wall clock, to tell this run's dbt results from older ones
     started: float  # monotonic, for the reported duration
 
 
 def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any = None) -> list[RunResult]:
-    """Launch each product's job on the platform's Dagster through GraphQL, then follow them all to
-    the end (they run concurrently, up to the orchestrator's ``max_concurrent_runs``).
+    """Launch each product's job through the manifest's orchestrator plugin (``OrchestratorPlugin.launch``
+    on its platform service), then follow them all to the end (they run concurrently, up to the
+    orchestrator's ``max_concurrent_runs``).
 
     ``compiled`` holds one callable per product returning its compiled_artifacts.json; each is called
     on this thread (compile there: dbt is not thread-safe) while the previous product launches.
@@ -48,7 +49,7 @@ def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any =
     from concurrent.futures import ThreadPoolExecutor
 
     # Compiling and parsing stay on this thread (dbt is not thread-safe); the code location reload
-    # and the launch (waits on Dagster) overlap with preparing the next product.
+    # and the launch (waits on the orchestrator) overlap with preparing the next product.
     with ThreadPoolExecutor(max_workers=max(len(compiled), 1)) as pool:
         pending = [pool.submit(_reload_and_launch, _prepare(artifacts), console) for artifacts in compiled]
         runs = [p.result() for p in pending]
@@ -91,21 +92,14 @@ def _prepare(compiled: Callable[[], Path]) -> _Prepared:
 
 
 def _reload_and_launch(prepared: _Prepared, console: Any) -> _Launched:
-    from floe.runtime.dagster_client import DagsterClient
-
     ctx, url = prepared.ctx, prepared.url
-    name = ctx.artifacts.metadata.product_name
-    client = DagsterClient(url)
-    # The code location must have loaded what was just compiled: reload it unless it loaded after the
-    # artifacts and dbt's manifest last changed (an unchanged compile rewrites nothing).
-    if client.loaded_since(name) < prepared.changed:
-        client.reload_location(name)
-        client.wait_loaded(name)
     launched = time.time()
-    run_id = client.launch(name, f"{ctx.artifacts.identity.slug}_job")
+    # the manifest's orchestrator reloads the product's definitions if they are older than this
+    # compile, then launches its job
+    run = ctx.orchestrator_plugin().launch(ctx.artifacts, changed=prepared.changed)
     if console:
-        console.print(f"[bold]{name}[/]: launched run {run_id} on {url}")
-    return _Launched(ctx, client, url, run_id, launched, prepared.started)
+        console.print(f"[bold]{ctx.artifacts.metadata.product_name}[/]: launched run {run.run_id} on {url}")
+    return _Launched(ctx, run, url, launched, prepared.started)
 
 
 def _follow(run: _Launched, console: Any) -> RunResult:
@@ -118,33 +112,22 @@ def _follow(run: _Launched, console: Any) -> RunResult:
             done = sum(1 for s in st.steps.values() if s == "SUCCESS")
             console.print(f"  {name}: {st.status.lower()} ({done}/{max(len(st.steps), 1)} steps)")
 
-    final = run.client.wait(run.run_id, on_change=progress)
+    final = run.run.wait(on_change=progress)
     if final.status != "SUCCESS":
         # the run worker keeps dbt's run_results beside the artifacts (the same folder, locally)
         detail = ("\n".join(dbt_failures(ctx, since=run.launched)
-                            or [readable_step_error(m) for m in run.client.failure_messages(run.run_id)[-3:]])
+                            or run.run.failure_messages()[-3:])
                   or final.status)
-        raise RuntimeFailure(f"{name}: run {run.run_id} ended {final.status}\n{detail}",
-                             hint=f"open {run.url}/runs/{run.run_id}", run_id=run.run_id)
+        raise RuntimeFailure(f"{name}: run {run.run.run_id} ended {final.status}\n{detail}",
+                             hint=f"open {run.run.url}", run_id=run.run.run_id)
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
     seconds = time.monotonic() - run.started
     if console:
-        console.print(f"[green]{name}[/]: run {run.run_id} succeeded in {seconds:.1f}s")
+        console.print(f"[green]{name}[/]: run {run.run.run_id} succeeded in {seconds:.1f}s")
     return RunResult(product=name, success=True, seconds=seconds, marts=counts, artifacts_path=ctx.artifacts_path,
-                     run_id=run.run_id)
-
-
-def readable_step_error(message: str) -> str:
-    """Dagster's step failure as a data engineer wants it: dbt's own error (what failed, which endpoint),
-    without dagster-dbt's boilerplate or the Python traceback dbt appends (it is in the run's log)."""
-    text = message.split("Traceback (most recent call last)", 1)[0]
-    text = text.replace("dagster._core.definitions.events.Failure: ", "")  # floe's own message (ingestion)
-    if "Errors parsed from dbt logs:" in text:
-        step = text.split(":", 1)[0] if text.split(":", 1)[0].isidentifier() else ""
-        text = (f"{step}: " if step else "") + text.split("Errors parsed from dbt logs:", 1)[1].strip()
-    return "\n".join(line for line in text.strip().splitlines() if line.strip())
+                     run_id=run.run.run_id)
 
 
 def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:
@@ -203,8 +186,8 @@ def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
 
 def _failure_summary(ctx: Any, result: InProcessRun, *, since: float) -> str:
     """The failing dbt nodes of this run (:func:`dbt_failures`), else the orchestrator's step errors
-    as dbt said them (:func:`readable_step_error`), the same as for a platform run."""
+    (as dbt said them), the same as for a platform run."""
     lines = dbt_failures(ctx, since=since)
     if not lines:
-        lines = ["  " + readable_step_error(message)[:800] for message in result.step_errors]
+        lines = ["  " + message[:800] for message in result.step_errors]
     return "\n".join(lines) or "  (no detail; see the log)"

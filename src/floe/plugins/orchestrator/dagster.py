@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -9,8 +9,11 @@ from floe.config._base import Url
 from floe.config.plugins import PluginConfig
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthState, HealthStatus
-from floe.plugins.interfaces import InProcessRun, OrchestratorPlugin, RunSteps
+from floe.plugins.interfaces import InProcessRun, OrchestratorPlugin, PlatformRun, RunSteps
 from floe.plugins.local import LocalPlatform, ServiceSpec, port_of
+
+if TYPE_CHECKING:
+    from floe.contract import CompiledArtifacts
 
 
 class DagsterConfig(PluginConfig):
@@ -62,6 +65,16 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         from floe.plugins.orchestrator.dagster_definitions import run_in_process
 
         return run_in_process(product)
+
+    def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
+        from floe.plugins.orchestrator import dagster_client
+        from floe.plugins.orchestrator.dagster_definitions import job_name_of
+
+        url = self.service_url()
+        if url is None:
+            return super().launch(artifacts, changed=changed)
+        # one code location per product, named after it (the platform's workspace)
+        return dagster_client.launch(url, artifacts.metadata.product_name, job_name_of(artifacts), changed=changed)
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, Any
 from floe.errors import FloeError
 
 if TYPE_CHECKING:
+    from floe.contract import CompiledArtifacts
     from floe.plugins.interfaces import InProcessRun, RunSteps
 
 
 def job_name(product: "RunSteps") -> str:
-    return f"{product.artifacts.identity.slug}_job"
+    return job_name_of(product.artifacts)
+
+
+def job_name_of(artifacts: "CompiledArtifacts") -> str:
+    return f"{artifacts.identity.slug}_job"
 
 
 def build_definitions(product: "RunSteps") -> Any:
@@ -84,13 +89,14 @@ def build_definitions(product: "RunSteps") -> Any:
 def run_in_process(product: "RunSteps") -> "InProcessRun":
     """Execute the product's job in this process; its output goes wherever stdout/stderr go."""
     from floe.plugins.interfaces import InProcessRun
+    from floe.plugins.orchestrator.dagster_client import readable_step_error
 
     job = build_definitions(product).resolve_job_def(job_name(product))
     result = job.execute_in_process(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
-    errors = [event.step_failure_data.error.message for event in result.all_events
+    errors = [readable_step_error(event.step_failure_data.error.message) for event in result.all_events
               if event.is_step_failure and event.step_failure_data and event.step_failure_data.error]
     return InProcessRun(success=result.success, run_id=result.run_id, step_errors=errors)
 

@@ -1,24 +1,17 @@
-"""Dagster's GraphQL API, current shape only (`repositoriesOrError`, `workspaceOrError`; seed 15-FR-007)."""
+"""Dagster's GraphQL API, current shape only (`repositoriesOrError`, `workspaceOrError`; seed 15-FR-007):
+how the dagster orchestrator plugin launches and follows platform runs."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from floe.errors import RuntimeFailure, ServiceUnavailableError, error_for_status
-
-TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
-
-
-@dataclass(frozen=True)
-class RunStatus:
-    run_id: str
-    status: str
-    steps: dict[str, str]
+from floe.plugins.interfaces import RunStatus
 
 
 class DagsterClient:
@@ -112,8 +105,47 @@ class DagsterClient:
             if on_change and (last is None or (st.status, st.steps) != (last.status, last.steps)):
                 on_change(st)
             last = st
-            if st.status in TERMINAL:
+            if st.finished:
                 return st
             time.sleep(1)
         raise RuntimeFailure(f"run {run_id} not finished after {timeout:.0f}s",
                              hint="see the run in Dagster's UI (http://127.0.0.1:3000)")
+
+
+@dataclass
+class DagsterRun:
+    """A run launched on the platform's Dagster (``PlatformRun``)."""
+
+    client: DagsterClient
+    run_id: str
+    url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.url = f"{self.client.url}/runs/{self.run_id}"
+
+    def wait(self, on_change: Callable[[RunStatus], None] | None = None) -> RunStatus:
+        return self.client.wait(self.run_id, on_change=on_change)
+
+    def failure_messages(self) -> list[str]:
+        return [readable_step_error(m) for m in self.client.failure_messages(self.run_id)]
+
+
+def launch(url: str, location: str, job: str, *, changed: float) -> DagsterRun:
+    """Reload the product's code location unless it loaded after ``changed`` (an unchanged compile
+    rewrites nothing), then launch its job."""
+    client = DagsterClient(url)
+    if client.loaded_since(location) < changed:
+        client.reload_location(location)
+        client.wait_loaded(location)
+    return DagsterRun(client, client.launch(location, job))
+
+
+def readable_step_error(message: str) -> str:
+    """Dagster's step failure as a data engineer wants it: dbt's own error (what failed, which endpoint),
+    without dagster-dbt's boilerplate or the Python traceback dbt appends (it is in the run's log)."""
+    text = message.split("Traceback (most recent call last)", 1)[0]
+    text = text.replace("dagster._core.definitions.events.Failure: ", "")  # floe's own message (ingestion)
+    if "Errors parsed from dbt logs:" in text:
+        step = text.split(":", 1)[0] if text.split(":", 1)[0].isidentifier() else ""
+        text = (f"{step}: " if step else "") + text.split("Errors parsed from dbt logs:", 1)[1].strip()
+    return "\n".join(line for line in text.strip().splitlines() if line.strip())
