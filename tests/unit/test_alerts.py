@@ -19,6 +19,7 @@ from tests.conftest import DEMO
 
 from floe.config.plugins import PluginConfig
 from floe.contract import PluginRef
+from floe.plugins.orchestrator.dagster_definitions import watch_dbt
 from floe.runtime.alerts import alert_on_failure
 from floe.runtime.context import RunContext
 from floe.runtime.dbt import dbt_target_path
@@ -369,7 +370,7 @@ def test_failed_dbt_step_leaves_fail_lineage_and_an_error_span_for_the_failed_mo
 
     exporter, lineage = observed
     with pytest.raises(RuntimeError, match="dbt build"), model_run_observer(compiled) as observer:
-        list(observer.watch(_Invocation(RESULTS)))
+        list(watch_dbt(observer, _Invocation(RESULTS)))
     states = _lineage(lineage)
     assert states["int_customer_orders"] == ["START", "FAIL"]
     assert states["stg_transactions"] == ["START", "COMPLETE"]
@@ -394,6 +395,6 @@ def test_dbt_failing_before_it_writes_results_does_not_replay_an_older_runs_mode
     exporter, lineage = observed
     _keep(compiled, [{**r, "status": "success"} for r in RESULTS])  # a previous, successful run's
     with pytest.raises(RuntimeError), model_run_observer(compiled) as observer:
-        list(observer.watch(_Invocation(None)))
+        list(watch_dbt(observer, _Invocation(None)))
     assert _lineage(lineage) == {"customer_360_job": ["START", "FAIL"]}
     assert [s.name for s in exporter.get_finished_spans()] == ["floe.run customer-360"]

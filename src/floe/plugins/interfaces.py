@@ -4,7 +4,7 @@ packages) and are found through entry points."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,11 +147,10 @@ class InProcessRun:
 
 
 class RunObserver(Protocol):
-    """Records a dbt invocation's events as they stream (spans, lineage) and publishes the tables."""
+    """Records what dbt did (spans, lineage, the failure alert's detail) and publishes the tables."""
 
-    def watch(self, invocation: Any) -> Iterator[Any]:
-        """Stream a dbt invocation's events through (today dagster-dbt's ``DbtCliInvocation``: its
-        ``stream()`` and its run_results), recording them."""
+    def dbt_results(self, results: Mapping[str, Any]) -> None:
+        """After each dbt invocation, even a failed one: its ``run_results.json`` (when dbt wrote one)."""
         ...
 
     def publish(self) -> None: ...

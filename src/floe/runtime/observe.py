@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,20 +102,11 @@ class ModelRunObserver:
         self.ingested = {s.name: (a.identity.raw_namespace, s.name) for s in a.ingestion}
         self.depends = {m.name: [*m.seeds, *m.sources, *m.depends_on] for m in a.transforms.models}
 
-    def watch(self, invocation: Any) -> Iterator[Any]:
-        """Stream a dagster-dbt invocation; keep its run_results where floe looks for them."""
-        try:
-            yield from invocation.stream()
-        finally:
-            self._keep_run_results(invocation)
-
-    def _keep_run_results(self, invocation: Any) -> None:
+    def dbt_results(self, results: Mapping[str, Any]) -> None:
+        """One dbt invocation's ``run_results.json``: kept (merged over this run's earlier ones) where
+        floe looks for them."""
         from floe.runtime.dbt import dbt_target_path
 
-        try:
-            results = invocation.get_artifact("run_results.json")
-        except Exception:  # dbt failed before writing it
-            return
         target = dbt_target_path(self.ctx)
         target.mkdir(parents=True, exist_ok=True)
         path = target / "run_results.json"

@@ -13,7 +13,7 @@ from floe.errors import FloeError
 
 if TYPE_CHECKING:
     from floe.contract import CompiledArtifacts
-    from floe.plugins.interfaces import InProcessRun, RunSteps
+    from floe.plugins.interfaces import InProcessRun, RunObserver, RunSteps
 
 
 def job_name(product: "RunSteps") -> str:
@@ -51,12 +51,12 @@ def build_definitions(product: "RunSteps") -> Any:
         with product.models(context.run.run_id, context.log) as observer:
             if plan.blocking:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
-                yield from observer.watch(dbt.cli(["build", *vars_arg, *no_tests], context=context))
+                yield from watch_dbt(observer, dbt.cli(["build", *vars_arg, *no_tests], context=context))
             else:
-                yield from observer.watch(dbt.cli(["seed", *vars_arg], context=context))
-                yield from observer.watch(dbt.cli(["run", *vars_arg], context=context))
+                yield from watch_dbt(observer, dbt.cli(["seed", *vars_arg], context=context))
+                yield from watch_dbt(observer, dbt.cli(["run", *vars_arg], context=context))
                 if plan.dbt_tests:
-                    yield from observer.watch(dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
+                    yield from watch_dbt(observer, dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
             # the quality plugin's checks on what dbt built; a blocking failure raises before publishing
             try:
                 product.check_quality(plan, context.log)
@@ -84,6 +84,19 @@ def build_definitions(product: "RunSteps") -> Any:
         resources={"dbt": DbtCliResource(project_dir=str(product.project_dir), profiles_dir=str(product.profiles_dir),
                                          target=artifacts.dbt.target, dbt_executable=product.dbt_executable())},
     )
+
+
+def watch_dbt(observer: "RunObserver", invocation: Any) -> Any:
+    """Stream a dagster-dbt invocation; then hand dbt's run_results to the observer."""
+    try:
+        yield from invocation.stream()
+    finally:
+        try:
+            results = invocation.get_artifact("run_results.json")
+        except Exception:  # dbt failed before writing it
+            results = None
+        if results is not None:
+            observer.dbt_results(results)
 
 
 def run_in_process(product: "RunSteps") -> "InProcessRun":
