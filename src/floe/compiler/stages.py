@@ -226,8 +226,23 @@ def _validate(s: _State) -> None:
     from floe.config.principals import scope_to_product
 
     s.plugins = get_registry().from_manifest(scope_to_product(s.manifest, s.spec.metadata.name))
+    _validate_schedule(s)
     _validate_ingestion(s)
     s.checks = _validate_quality(s)
+
+
+def _validate_schedule(s: _State) -> None:
+    """The product's schedule is one its orchestrator accepts (it would refuse the definitions at run)."""
+    assert s.spec
+    if s.spec.schedule is None:
+        return
+    orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
+    assert isinstance(orchestrator, OrchestratorPlugin)
+    problem = orchestrator.schedule_problem(s.spec.schedule.cron)
+    if problem:
+        raise ConfigError(problem, file=s.spec_path, key="schedule.cron", value=s.spec.schedule.cron,
+                          hint="fix the expression (e.g. '*/10 * * * *' every 10 minutes, '0 6 * * 1-5' at 06:00 on "
+                               "weekdays)")
 
 
 def _validate_ingestion(s: _State) -> None:

@@ -88,6 +88,11 @@ class OrchestratorPlugin(FloePlugin):
     def run_in_process(self, product: RunSteps) -> InProcessRun:
         """Run the product's job once in this process (the embedded default) and say how it went."""
 
+    def schedule_problem(self, cron: str) -> str | None:
+        """Compile time: why this orchestrator would refuse to schedule ``cron`` (five fields: minute
+        hour day month weekday), or None when it accepts it."""
+        return None
+
     def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
         """Launch the product's job on the platform's orchestrator (``service_url``), its definitions
         reloaded first unless they were loaded after ``changed``.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from floe.config._base import Url
 from floe.config.plugins import PluginConfig
@@ -16,6 +16,34 @@ if TYPE_CHECKING:
     from floe.contract import CompiledArtifacts
 
 
+_CRON_FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day-of-month", "1-31"), ("month", "1-12 or jan-dec"),
+                ("day-of-week", "0-7 or sun-sat"))
+
+
+def cron_problem(cron: str) -> str | None:
+    """What Dagster's ScheduleDefinition would refuse: its cron parser (the croniter Dagster vendors),
+    exactly five fields, and no day that never comes (30 or 31 February)."""
+    from croniter import croniter
+
+    try:
+        croniter(cron)
+    except (ValueError, KeyError) as exc:  # CroniterBadCronError is a ValueError
+        parts = cron.split()
+        for i, (part, (field, allowed)) in enumerate(zip(parts, _CRON_FIELDS, strict=False)):
+            try:
+                croniter(" ".join(part if j == i else "*" for j in range(len(parts))))
+            except (ValueError, KeyError):
+                return (f"{field} field {part!r} is not one Dagster accepts (allowed: {allowed}; lists a,b, "
+                        "ranges a-b and steps */n with n >= 1)")
+        return f"not a cron expression Dagster accepts: {str(exc).replace(f'[{cron}] ', '')}"
+    fields = croniter.expand(cron)[0]
+    if len(fields) != 5:
+        return "Dagster schedules take five fields (minute hour day month weekday), no seconds"
+    if fields[3] == [2] and len(fields[2]) == 1 and fields[2][0] in (30, 31):
+        return f"February {fields[2][0]} never comes: the schedule would never run"
+    return None
+
+
 class DagsterConfig(PluginConfig):
     type: Literal["dagster"]
     url: Url | None = None
@@ -25,6 +53,14 @@ class DagsterConfig(PluginConfig):
     """Runs the platform's Dagster executes at once (queued beyond that). Unset: 2 on the local
     platform (each run is a dbt build; about one per core is the useful ceiling), the chart's
     ``dagster.maxConcurrentRuns`` on Kubernetes."""
+
+    @field_validator("default_schedule")
+    @classmethod
+    def _schedulable(cls, cron: str | None) -> str | None:
+        problem = cron_problem(cron) if cron is not None else None
+        if problem:
+            raise ValueError(problem)
+        return cron
 
     def chart_values(self) -> dict[str, Any]:
         return {"dagster": {"maxConcurrentRuns": self.max_concurrent_runs}} if self.max_concurrent_runs else {}
@@ -65,6 +101,9 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         from floe.plugins.orchestrator.dagster_definitions import run_in_process
 
         return run_in_process(product)
+
+    def schedule_problem(self, cron: str) -> str | None:
+        return cron_problem(cron)
 
     def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
         from floe.plugins.orchestrator import dagster_client
