@@ -169,7 +169,10 @@ def read_dbt_project(root: Path) -> DbtProject:
         for yml in _files(root, base, "*.yml", "*.yaml"):
             _read_schema_file(yml, read_yaml(yml, allow_empty=True), models)
 
-    seeds = sorted({csv.stem for sp in seed_paths for csv in _files(root, sp, "*.csv")})
+    seed_files = [csv for sp in seed_paths for csv in _files(root, sp, "*.csv")]
+    for seed in seed_files:
+        check_seed(seed)
+    seeds = sorted({csv.stem for csv in seed_files})
     singular: dict[str, list[str]] = {}
     for tp in test_paths:
         for sql in _files(root, tp, "*.sql"):
@@ -180,6 +183,56 @@ def read_dbt_project(root: Path) -> DbtProject:
                 models[ref].model_tests.append(test)
     return DbtProject(root=root, name=str(cfg.get("name", root.name)), profile=str(cfg.get("profile", "")),
                       models=models, seeds=seeds, singular_tests=singular)
+
+
+SEED_SHAPE_BYTES = 16 * 1024 * 1024
+"""Seeds up to this size have every row's width checked; larger ones their header (all are UTF-8-checked)."""
+
+
+def check_seed(path: Path) -> None:
+    """A seed dbt can load: UTF-8 text, a header of distinct, non-empty column names, and rows as wide
+    as the header (dbt's CSV reader fails on each of these, with a traceback that does not name the file).
+
+    Raises:
+        ConfigError: naming the seed file and the line (key ``line N``).
+    """
+    import codecs
+    import csv
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk.count(b"\n", 0, max(exc.start, 0))
+                raise ConfigError(f"seed is not UTF-8 text (byte {exc.object[exc.start]:#04x})", file=path,
+                                  key=f"line {line}", hint="save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 "
+                                                           f"{path.name} > fixed.csv`") from exc
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows, None)
+        if not header or not any(h.strip() for h in header):
+            raise ConfigError("seed has no header row", file=path, key="line 1",
+                              hint="the first line names the columns, comma-separated")
+        names = [h.strip() for h in header]
+        bad = next((n for i, n in enumerate(names) if not n or n in names[:i]), None)
+        if bad is not None:
+            raise ConfigError("seed header has an empty column name" if not bad else f"seed header names {bad!r} twice",
+                              file=path, key="line 1", value=header,
+                              hint="give every column of the header its own name")
+        if path.stat().st_size > SEED_SHAPE_BYTES:
+            return
+        for row in rows:
+            if row and len(row) != len(header):
+                raise ConfigError(f"seed row has {len(row)} values, the header {len(header)} columns", file=path,
+                                  key=f"line {rows.line_num}", value=row[:10],
+                                  hint="quote values that hold a comma, and give every row a value per column")
 
 
 def _read_sql(sql: Path) -> str:
