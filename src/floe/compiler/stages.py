@@ -379,7 +379,7 @@ def _enforce(s: _State) -> None:
 
     assert s.spec and s.manifest and s.project and s.governance
     s.enforcement = enforce(s.spec.metadata.name, s.models, s.project, s.governance, s.manifest.governance,
-                            spec_file=s.spec_path)
+                            spec_file=s.spec_path, asked=s.spec.governance)
 
 
 # -- COMPILE ---------------------------------------------------------------------------------------

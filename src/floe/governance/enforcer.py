@@ -59,6 +59,7 @@ def enforce(
     config: GovernanceConfig,
     *,
     spec_file: Path | None = None,
+    asked: ProductGovernance | None = None,
 ) -> EnforcementResult:
     """Check the product against the platform's policy.
 
@@ -70,6 +71,7 @@ def enforce(
         config: the manifest's governance section.
         spec_file: the product's floe.yaml; its folder is the product folder that secret findings
             and ``exclude_patterns`` are relative to (default: the dbt project folder).
+        asked: floe.yaml's ``governance:``; what it asks looser than the manifest is a warning.
 
     Returns:
         Every violation found, with counts; ``passed`` when none is an error.
@@ -82,7 +84,8 @@ def enforce(
         return EnforcementResult(enforcement_level=level, passed=True, error_count=0, warning_count=0,
                                  models_validated=0, policy_types_checked=[], violations=[])
     checked = ["documentation", "test_coverage"]
-    violations: list[Violation] = []
+    violations: list[Violation] = (list(_looser(config, asked, spec_file.name if spec_file else "floe.yaml"))
+                                  if asked is not None else [])
     for m in models:
         dbt_model = project.models[m.name]
         violations += _documentation(dbt_model, resolved)
@@ -108,6 +111,26 @@ def enforce(
     if level is EnforcementLevel.STRICT and errors:
         raise PolicyEnforcementError(product, [v for v in violations if v.severity == "error"])
     return result
+
+
+def _looser(config: GovernanceConfig, asked: ProductGovernance, spec_name: str) -> Iterable[Violation]:
+    """What floe.yaml asks that is looser than the manifest: not applied (a product may only be stricter),
+    and said so instead of silently."""
+    gates = config.quality_gates
+    level = asked.policy_enforcement_level
+    looser: list[tuple[str, object, object]] = []
+    if level is not None and level.rank < config.policy_enforcement_level.rank:
+        looser.append(("policy_enforcement_level", level.value, config.policy_enforcement_level.value))
+    if asked.minimum_test_coverage is not None and asked.minimum_test_coverage < gates.minimum_test_coverage:
+        looser.append(("minimum_test_coverage", asked.minimum_test_coverage, gates.minimum_test_coverage))
+    if asked.require_descriptions is False and gates.require_descriptions:
+        looser.append(("require_descriptions", False, True))
+    for key, mine, theirs in looser:
+        yield Violation(rule="governance_override", model=f"governance.{key}", severity="warning",
+                        message=f"{spec_name} asks governance.{key}: {mine}, looser than the manifest's {theirs}; "
+                                f"the manifest's {theirs} applies (a product may only be stricter)",
+                        fix=f"remove governance.{key} from {spec_name}, or ask the platform team to change "
+                            "the manifest", file=spec_name)
 
 
 def _documentation(model: DbtModel, gov: ResolvedGovernance) -> Iterable[Violation]:
