@@ -62,3 +62,24 @@ def test_an_otlp_backend_elsewhere_runs_nothing_here(tmp_path: Path) -> None:
     otlp = model.model_validate({"type": "otlp", "endpoint": "http://collector.example.com:4317"})
     names = _names(ROOT / "demo" / "manifest.yaml", tmp_path, telemetry_backend=otlp)
     assert "jaeger" not in names and "otel-collector" not in names
+
+
+@pytest.mark.requirement("FLOE-RUN-LOCK")
+def test_dagsters_queue_runs_one_run_per_product_at_a_time(tmp_path: Path) -> None:
+    """The local Dagster's run coordinator config is one Dagster accepts, and limits each product tag to one run."""
+    import yaml
+    from dagster._config import process_config
+    from dagster._config.field import resolve_to_config_type
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    home = Home(tmp_path / "home")
+    services = build_services(load_manifest(ROOT / "demo" / "manifest.yaml"), home, SECRETS, [])
+    (tmp_path / "home" / "config").mkdir(parents=True, exist_ok=True)
+    daemon = next(s for s in services if s.name == "dagster-daemon")
+    assert daemon.prepare is not None
+    daemon.prepare()
+    config = yaml.safe_load(next((tmp_path / "home").rglob("dagster.yaml")).read_text())["run_coordinator"]["config"]
+    checked = process_config(resolve_to_config_type(QueuedRunCoordinator.config_type()), config)
+    assert checked.success, checked.errors
+    assert {"key": "floe/product", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in \
+        config["tag_concurrency_limits"]

@@ -134,6 +134,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
     from floe.runtime.context import RunContext
     from floe.runtime.definitions import ProductSteps
     from floe.runtime.iceberg import row_counts
+    from floe.runtime.lock import product_run
 
     started = started or time.monotonic()
     ctx = RunContext.load(artifacts_path)
@@ -142,13 +143,12 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
     if console:
         console.print(f"[bold]{name}[/]: running {len(ctx.artifacts.transforms.models)} models "
                       f"+ {len(ctx.artifacts.transforms.seeds)} seeds in-process")
-    log_path = ctx.out_dir / "logs" / "run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # dbt and dagster are chatty; the full log goes to a file, the console gets the outcome.
-    launched = time.time()
-    with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        # the manifest's orchestrator builds the product's definitions and runs its job here, once
-        result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
+    # dbt and the orchestrator are chatty; the full log goes to this run's file, the console gets the outcome.
+    with product_run(ctx.out_dir, name) as log_path:
+        launched = time.time()
+        with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            # the manifest's orchestrator builds the product's definitions and runs its job here, once
+            result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
     if not result.success:
         raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),
                              run_id=result.run_id,

@@ -10,6 +10,7 @@ sensors that always name their job.
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError
+from floe.plugins.orchestrator.dagster_service import PRODUCT_TAG
 
 if TYPE_CHECKING:
     from floe.contract import CompiledArtifacts
@@ -66,8 +67,9 @@ def build_definitions(product: "RunSteps") -> Any:
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
+    # the platform's run queue lets one run per product tag run at a time (dagster_service)
     job = dg.define_asset_job(job_name(product), selection=dg.AssetSelection.groups(slug),
-                              executor_def=dg.in_process_executor)
+                              executor_def=dg.in_process_executor, tags={PRODUCT_TAG: slug})
     schedules = []
     if artifacts.schedule is not None:
         schedules.append(dg.ScheduleDefinition(

@@ -10,6 +10,12 @@ from floe.plugins.local import LOCALHOST, POSTGRES_PORT, LocalPlatform, Probe, S
 DATABASE = "dagster"
 
 
+PRODUCT_TAG = "floe/product"
+"""Every run of a product's job carries this tag (its slug)."""
+PRODUCT_RUN_LIMITS = [{"key": PRODUCT_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+"""One run per product at a time: a second run of the same product waits in Dagster's queue."""
+
+
 def services(platform: LocalPlatform, port: int, max_concurrent_runs: int) -> list[ServiceSpec]:
     dhome = platform.data / "dagster"
     workspace = platform.config / "dagster-workspace.yaml"
@@ -32,7 +38,8 @@ def services(platform: LocalPlatform, port: int, max_concurrent_runs: int) -> li
             "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
                                 # the daemon looks at the queue every second (Dagster's default: 5)
                                 "config": {"max_concurrent_runs": max_concurrent_runs,
-                                           "dequeue_interval_seconds": 1}},
+                                           "dequeue_interval_seconds": 1,
+                                           "tag_concurrency_limits": PRODUCT_RUN_LIMITS}},
         }, sort_keys=False))
         write_workspace(workspace, products)
 
