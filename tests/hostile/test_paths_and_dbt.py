@@ -187,7 +187,7 @@ def test_a_failure_while_writing_leaves_no_partial_output(tmp_path: Path, monkey
         return real_write(self, *args, **kwargs)
 
     def rename(self: Path, target: Any) -> Path:
-        if Path(target) == out and self.name.startswith(".out.") and "old" not in self.name:
+        if Path(target) == out and self.name.startswith(".out.") and not self.name.startswith(".out.old-"):
             raise OSError(18, "Invalid cross-device link")
         return real_rename(self, target)
 
