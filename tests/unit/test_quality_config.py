@@ -95,3 +95,16 @@ def test_soda_validates_the_contract(demo_copy: Path, contract: dict[str, Any], 
     e = _error(_product(demo_copy, contract=contract, quality=SODA), demo_copy)
     assert e.file is not None and e.file.name == "mart_customer_360.yml", str(e)
     assert e.key is not None and e.key.startswith(key) and words in e.message, str(e)
+
+
+def test_allow_empty_names_a_seed_or_model(demo_copy: Path) -> None:
+    product = demo_copy / "customer-360"
+    spec = yaml.safe_load((product / "floe.yaml").read_text())
+    spec["quality"]["allow_empty"] = ["raw_customers", "mart_nope"]
+    (product / "floe.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    e = _error(product, demo_copy)
+    assert e.key == "quality.allow_empty[1]" and e.value == "mart_nope" and "raw_customers" in str(e.allowed)
+    spec["quality"]["allow_empty"] = ["raw_customers", "stg_crm_customers"]
+    (product / "floe.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    a = compile_pipeline(product, demo_copy / "manifest.embedded.yaml")
+    assert a.quality_allow_empty == ["raw_customers", "stg_crm_customers"]

@@ -229,6 +229,12 @@ def _validate(s: _State) -> None:
     _validate_schedule(s)
     _validate_ingestion(s)
     s.checks = _validate_quality(s)
+    for i, name in enumerate(s.spec.quality.allow_empty):
+        if name not in s.project.models and name not in s.project.seeds:
+            raise ConfigError(f"quality.allow_empty names {name!r}, which is no seed or model of the dbt project",
+                              file=s.spec_path, key=f"quality.allow_empty[{i}]", value=name,
+                              allowed=", ".join(sorted([*s.project.seeds, *s.project.models])) or "(none)",
+                              hint="name a seed or a model the run may leave empty")
 
 
 def _validate_schedule(s: _State) -> None:
@@ -456,6 +462,7 @@ def _generate(s: _State) -> None:
         semantic=spec.semantic,
         ingestion=[_resolved_ingestion(src, slug, s.spec_path.parent, out_dir) for src in spec.ingestion],
         quality_checks=s.checks,
+        quality_allow_empty=sorted(spec.quality.allow_empty),
     )
     orchestrator = s.plugins[PluginType.ORCHESTRATOR][0]
     assert isinstance(orchestrator, OrchestratorPlugin)

@@ -156,6 +156,9 @@ class QualitySpec(FloeModel):
     """Checks beyond the dbt project's own tests (``schema.yml``), which always run."""
 
     checks: list[QualityCheckSpec] = Field(default_factory=list)
+    allow_empty: list[ModelName] = Field(default_factory=list)
+    """Seeds and models a run may leave empty; a run that would empty any other published table that
+    had rows fails before publishing."""
 
     @field_validator("checks")
     @classmethod

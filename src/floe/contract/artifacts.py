@@ -207,6 +207,9 @@ class CompiledArtifacts(FloeModel):
     """Loaded into the raw namespace, in this order, before dbt runs."""
     quality_checks: list[ResolvedCheck] = Field(default_factory=list)
     """floe.yaml ``quality.checks``: run by the quality plugin after the models, before publishing."""
+    quality_allow_empty: list[str] = Field(default_factory=list)
+    """floe.yaml ``quality.allow_empty``: seeds and models a run may empty (any other published table
+    that had rows blocks a run that would leave it empty)."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, by_alias=True) + "\n"

@@ -32,8 +32,9 @@ def quality_plan(ctx: RunContext) -> QualityPlan:
 
 
 def check_quality(ctx: RunContext, plan: QualityPlan, log: Any) -> list[CheckOutcome]:
-    """Verify the product's check files; a failed check raises when the plan blocks (nothing of this run
-    is published then), and is logged as a warning otherwise.
+    """Guard against emptied tables (:func:`guard_volumes`), then verify the product's check files: a
+    failed check raises when the plan blocks (nothing of this run is published then), and is logged as a
+    warning otherwise.
 
     Raises:
         RuntimeFailure: a check failed and the plan blocks; the message names each failed check.
@@ -43,6 +44,7 @@ def check_quality(ctx: RunContext, plan: QualityPlan, log: Any) -> list[CheckOut
     from floe.telemetry import flush, product_tracer
 
     a = ctx.artifacts
+    guard_volumes(ctx, log)
     plugin = quality_plugin(ctx)
     if plugin is None or not a.quality_checks:
         return []
@@ -71,6 +73,47 @@ def check_quality(ctx: RunContext, plan: QualityPlan, log: Any) -> list[CheckOut
     finally:
         flush()
     return outcomes
+
+
+def guard_volumes(ctx: RunContext, log: Any) -> None:
+    """Before publishing local tables (the embedded default): a seed or model whose published table has
+    rows and that this run built empty (a header-only seed, a source that returned nothing) fails the
+    run, unless floe.yaml lists it under ``quality.allow_empty``. Tests pass on empty tables; this does not.
+
+    Raises:
+        RuntimeFailure: naming each table, its published and its new row count.
+    """
+    if ctx.catalog_attached:
+        return  # dbt has written the catalog's tables itself (atomic publishing is issue 17)
+    import duckdb
+
+    a = ctx.artifacts
+    allowed = set(a.quality_allow_empty)
+    tables = [(a.identity.raw_namespace, s) for s in a.transforms.seeds if s not in allowed]
+    tables += [(a.identity.namespace, m.name) for m in a.transforms.models if m.name not in allowed]
+    catalog = ctx.catalog()
+    con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
+    emptied: list[str] = []
+    try:
+        db = ctx.duckdb_path.stem
+        for schema, table in tables:
+            ident = f"{schema}.{table}"
+            row = con.execute(f'select count(*) from "{db}"."{schema}"."{table}"').fetchone()  # noqa: S608
+            if row is None or row[0] > 0 or not catalog.table_exists(ident):
+                continue
+            published = catalog.load_table(ident)
+            rows = published.scan().count() if published.current_snapshot() is not None else 0
+            if rows:
+                emptied.append(f"{ident} ({rows} rows published, 0 in this run)")
+    finally:
+        con.close()
+    for line in emptied:
+        log.warning(f"quality volume: {line}")
+    if emptied:
+        raise RuntimeFailure(
+            f"this run would empty {len(emptied)} published table(s), so it publishes nothing: {'; '.join(emptied)}",
+            hint="check the seed or source feeding it (a header-only CSV, a source that returned no rows); if the "
+                 "table may really be emptied, list it under quality.allow_empty in floe.yaml")
 
 
 def _read(ctx: RunContext, check: ResolvedCheck) -> Any:

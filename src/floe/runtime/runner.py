@@ -150,9 +150,12 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
             # the manifest's orchestrator builds the product's definitions and runs its job here, once
             result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
     if not result.success:
+        dbt_failed = bool(dbt_failures(ctx, since=launched))
         raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),
                              run_id=result.run_id,
-                             hint=f"fix the model, or the data its failing test names, and rerun; full log: {log_path}")
+                             # a floe step's own error (ingestion, quality) carries its next step in the message
+                             hint=(f"fix the model, or the data its failing test names, and rerun; full log: {log_path}"
+                                   if dbt_failed else f"full log: {log_path}"))
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
