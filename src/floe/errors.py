@@ -164,6 +164,12 @@ class RuntimeFailure(FloeError):
         super().__init__(message, hint=hint)
 
 
+class RunInterrupted(RuntimeFailure):
+    """The user interrupted a run (Ctrl-C): not a model's failure."""
+
+    exit_code = 130
+
+
 class RunsFailed(RuntimeFailure):
     """Runs launched together, some of which failed: each failure by product, and what succeeded."""
 

@@ -149,6 +149,8 @@ class InProcessRun:
     run_id: str
     step_errors: list[str] = field(default_factory=list)
     """The failed steps' errors as the orchestrator reported them."""
+    interrupted: bool = False
+    """The run stopped because the process was interrupted (SIGINT), not because a step failed."""
 
 
 class RunObserver(Protocol):

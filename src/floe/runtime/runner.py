@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.errors import FloeError, RunsFailed, RuntimeFailure
+from floe.errors import FloeError, RunInterrupted, RunsFailed, RuntimeFailure
 from floe.plugins.interfaces import InProcessRun, PlatformRun
 
 
@@ -149,6 +149,9 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             # the manifest's orchestrator builds the product's definitions and runs its job here, once
             result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
+    if result.interrupted:
+        raise RunInterrupted(f"{name}: run {result.run_id} interrupted before it published its models' tables",
+                             run_id=result.run_id, hint=f"run it again when you are ready; full log: {log_path}")
     if not result.success:
         dbt_failed = bool(dbt_failures(ctx, since=launched))
         raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),

@@ -63,7 +63,11 @@ def build_definitions(product: "RunSteps") -> Any:
                 product.check_quality(plan, context.log)
             except FloeError as exc:  # the step's error is floe's message, as for ingestion
                 raise dg.Failure(description=str(exc)) from exc
-            observer.publish()
+            from dagster._utils.interrupts import capture_interrupts
+
+            # SIGINT while publishing waits for it to end: all of this run's tables are published, not some
+            with capture_interrupts():
+                observer.publish()
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
@@ -111,9 +115,12 @@ def run_in_process(product: "RunSteps") -> "InProcessRun":
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
-    errors = [readable_step_error(event.step_failure_data.error.message) for event in result.all_events
-              if event.is_step_failure and event.step_failure_data and event.step_failure_data.error]
-    return InProcessRun(success=result.success, run_id=result.run_id, step_errors=errors)
+    failures = [event.step_failure_data.error for event in result.all_events
+                if event.is_step_failure and event.step_failure_data and event.step_failure_data.error]
+    # SIGINT during a step: Dagster turns it into this error in the step that was running
+    interrupted = any(e.cls_name == "DagsterExecutionInterruptedError" for e in failures)
+    return InProcessRun(success=result.success, run_id=result.run_id,
+                        step_errors=[readable_step_error(e.message) for e in failures], interrupted=interrupted)
 
 
 def _ingestion_assets(product: "RunSteps") -> list[Any]:
