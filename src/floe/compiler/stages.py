@@ -227,6 +227,7 @@ def _validate(s: _State) -> None:
 
     s.plugins = get_registry().from_manifest(scope_to_product(s.manifest, s.spec.metadata.name))
     _validate_schedule(s)
+    _validate_schemas(s)
     _validate_ingestion(s)
     s.checks = _validate_quality(s)
     for i, name in enumerate(s.spec.quality.allow_empty):
@@ -235,6 +236,32 @@ def _validate(s: _State) -> None:
                               file=s.spec_path, key=f"quality.allow_empty[{i}]", value=name,
                               allowed=", ".join(sorted([*s.project.seeds, *s.project.models])) or "(none)",
                               hint="name a seed or a model the run may leave empty")
+
+
+def _validate_schemas(s: _State) -> None:
+    """dbt writes seeds to ``<slug>_raw`` and models to ``<slug>``, where the run publishes them from:
+    dbt_project.yml sets those schemas and a ``generate_schema_name`` macro keeps them verbatim (dbt's
+    own would write ``main_<slug>``). Otherwise dbt passes and the run fails after it."""
+    assert s.spec and s.project
+    slug = s.spec.metadata.name.replace("-", "_")
+    project_file = s.project.root / "dbt_project.yml"
+    for kind, expected, present in (("seeds", f"{slug}_raw", bool(s.project.seeds)),
+                                    ("models", slug, bool(s.project.models))):
+        found = s.project.schemas.get(kind, [])
+        if present and not found:
+            raise ConfigError(f"dbt_project.yml sets no schema for the {kind}; floe publishes them from {expected}",
+                              file=project_file, key=f"{kind}.{s.project.name}.+schema", allowed=expected,
+                              hint=f"add `{kind}: {{{s.project.name}: {{+schema: {expected}}}}}` to dbt_project.yml")
+        for key, value in found:
+            if value != expected:
+                raise ConfigError(f"the {kind} of product {s.spec.metadata.name!r} must be written to schema "
+                                  f"{expected}, where the run publishes them from", file=project_file, key=key,
+                                  value=value, allowed=expected, hint=f"set {key}: {expected}")
+    if (s.project.seeds or s.project.models) and "generate_schema_name" not in s.project.macros:
+        raise ConfigError("no generate_schema_name macro: dbt would write to main_<schema> instead of the schemas "
+                          "floe publishes from", file=project_file, key="macro-paths",
+                          hint="add a macro that uses a custom schema verbatim (demo/macros/generate_schema_name.sql) "
+                               "to one of the macro-paths")
 
 
 def _validate_schedule(s: _State) -> None:

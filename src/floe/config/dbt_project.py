@@ -7,6 +7,7 @@ Starting dbt costs seconds; compile must stay under one. This reader understands
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,10 @@ class DbtProject:
     seeds: list[str]
     singular_tests: dict[str, list[str]]
     """test file name -> models it refs"""
+    schemas: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    """``seeds`` / ``models``: every ``+schema`` (or ``schema``) of dbt_project.yml, as (key path, value)."""
+    macros: set[str] = field(default_factory=set)
+    """Names of the macros the project's ``macro-paths`` define."""
 
     def topological_order(self) -> list[str]:
         order: list[str] = []
@@ -182,7 +187,37 @@ def read_dbt_project(root: Path) -> DbtProject:
             if ref in models:
                 models[ref].model_tests.append(test)
     return DbtProject(root=root, name=str(cfg.get("name", root.name)), profile=str(cfg.get("profile", "")),
-                      models=models, seeds=seeds, singular_tests=singular)
+                      models=models, seeds=seeds, singular_tests=singular,
+                      schemas={kind: list(_schema_keys(cfg.get(kind), kind)) for kind in ("seeds", "models")},
+                      macros=_macro_names(cfg, root))
+
+
+def _schema_keys(section: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """The schema settings of a ``seeds:`` / ``models:`` tree, with their key paths."""
+    if not isinstance(section, dict):
+        return
+    for key, value in section.items():
+        if key in ("+schema", "schema") and not isinstance(value, dict):
+            yield f"{path}.{key}", value
+        elif isinstance(value, dict):
+            yield from _schema_keys(value, f"{path}.{key}")
+
+
+_MACRO = re.compile(r"{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def _macro_names(cfg: dict[str, Any], root: Path) -> set[str]:
+    """Macros defined under ``macro-paths`` (dbt lets them live beside the project, e.g. ``../macros``)."""
+    paths = cfg.get("macro-paths", ["macros"])
+    names: set[str] = set()
+    for folder in paths if isinstance(paths, list) else []:
+        base = (root / str(folder)).resolve()
+        if not base.is_dir():
+            continue
+        for sql in sorted(base.rglob("*.sql")):
+            if sql.is_file() and sql.stat().st_size <= 1024 * 1024:
+                names.update(_MACRO.findall(sql.read_text(encoding="utf-8", errors="replace")))
+    return names
 
 
 SEED_SHAPE_BYTES = 16 * 1024 * 1024
