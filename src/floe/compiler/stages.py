@@ -345,6 +345,7 @@ def _validate_quality(s: _State) -> list[ResolvedCheck]:
                                f"or remove `quality.checks` from {s.spec_path.name}")
     plugin = plugins[0]
     assert isinstance(plugin, QualityPlugin)
+    slug = s.spec.metadata.name.replace("-", "_")
     resolved = []
     for i, check in enumerate(checks):
         key = f"quality.checks[{i}]"
@@ -370,7 +371,6 @@ def _validate_quality(s: _State) -> list[ResolvedCheck]:
                                        f"docs/plugins.md), or remove `quality.checks` from {s.spec_path.name}")
             raise ConfigError(message, file=path, key=where, hint=f"fix {check.file} (declared in "
                                                                   f"{s.spec_path.name} {key}.file)")
-        slug = s.spec.metadata.name.replace("-", "_")
         resolved.append(ResolvedCheck(model=check.model, table=f"{slug}.{check.model}", file=check.file, spec=doc))
     return resolved
 

@@ -22,6 +22,12 @@ def load_catalog(ctx: RunContext) -> Any:
     return open_catalog(ctx.catalog_name, ctx.catalog_properties())
 
 
+def read_local_table(con: Any, ctx: RunContext, schema: str, table: str) -> Any:
+    """``schema.table`` of the run's DuckDB file (open as ``con``), as Arrow."""
+    db = ctx.duckdb_path.stem
+    return con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
+
+
 def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:
     """Copy ``(schema, table)`` pairs from the run's DuckDB file into Iceberg, replacing contents.
 
@@ -35,9 +41,7 @@ def export_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Exp
     con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
     try:
         for schema, table in names:
-            db = ctx.duckdb_path.stem
-            data = con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
-            data = _iceberg_compatible(data)
+            data = _iceberg_compatible(read_local_table(con, ctx, schema, table))
             ident = f"{schema}.{table}"
             write_arrow(catalog, ident, data, properties=props)
             exported.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))

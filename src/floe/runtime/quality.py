@@ -91,7 +91,7 @@ def guard_volumes(ctx: RunContext, log: Any) -> None:
     allowed = set(a.quality_allow_empty)
     tables = [(a.identity.raw_namespace, s) for s in a.transforms.seeds if s not in allowed]
     tables += [(a.identity.namespace, m.name) for m in a.transforms.models if m.name not in allowed]
-    catalog = ctx.catalog()
+    catalog: Any = None  # opened only when a table came out empty (rare)
     con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
     emptied: list[str] = []
     try:
@@ -99,7 +99,10 @@ def guard_volumes(ctx: RunContext, log: Any) -> None:
         for schema, table in tables:
             ident = f"{schema}.{table}"
             row = con.execute(f'select count(*) from "{db}"."{schema}"."{table}"').fetchone()  # noqa: S608
-            if row is None or row[0] > 0 or not catalog.table_exists(ident):
+            if row is None or row[0] > 0:
+                continue
+            catalog = catalog or ctx.catalog()
+            if not catalog.table_exists(ident):
                 continue
             published = catalog.load_table(ident)
             rows = published.scan().count() if published.current_snapshot() is not None else 0
@@ -123,9 +126,10 @@ def _read(ctx: RunContext, check: ResolvedCheck) -> Any:
         return ctx.catalog().load_table(check.table).scan().to_arrow()
     import duckdb
 
+    from floe.runtime.iceberg import read_local_table
+
     con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
     try:
-        db = ctx.duckdb_path.stem
-        return con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
+        return read_local_table(con, ctx, schema, table)
     finally:
         con.close()

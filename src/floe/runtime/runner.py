@@ -153,12 +153,12 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         raise RunInterrupted(f"{name}: run {result.run_id} interrupted before it published its models' tables",
                              run_id=result.run_id, hint=f"run it again when you are ready; full log: {log_path}")
     if not result.success:
-        dbt_failed = bool(dbt_failures(ctx, since=launched))
-        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(ctx, result, since=launched),
+        dbt_lines = dbt_failures(ctx, since=launched)
+        raise RuntimeFailure(f"{name}: run failed\n" + _failure_summary(dbt_lines, result),
                              run_id=result.run_id,
                              # a floe step's own error (ingestion, quality) carries its next step in the message
                              hint=(f"fix the model, or the data its failing test names, and rerun; full log: {log_path}"
-                                   if dbt_failed else f"full log: {log_path}"))
+                                   if dbt_lines else f"full log: {log_path}"))
     marts = [f"{ctx.artifacts.identity.namespace}.{m.name}" for m in ctx.artifacts.transforms.models
              if m.tier == "gold"]
     counts = row_counts(ctx, marts)
@@ -190,10 +190,10 @@ def dbt_failures(ctx: Any, *, since: float = 0.0) -> list[str]:
     return failed_dbt_nodes(ctx, since=since).lines()
 
 
-def _failure_summary(ctx: Any, result: InProcessRun, *, since: float) -> str:
+def _failure_summary(dbt_lines: list[str], result: InProcessRun) -> str:
     """The failing dbt nodes of this run (:func:`dbt_failures`), else the orchestrator's step errors
     (as dbt said them), the same as for a platform run."""
-    lines = dbt_failures(ctx, since=since)
+    lines = dbt_lines
     if not lines:
         lines = ["  " + message[:800] for message in result.step_errors]
     return "\n".join(lines) or "  (no detail; see the log)"

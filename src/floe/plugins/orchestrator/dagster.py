@@ -107,13 +107,13 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
     def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
         from floe.plugins.orchestrator import dagster_client
-        from floe.plugins.orchestrator.dagster_definitions import job_name_of
+        from floe.plugins.orchestrator.dagster_definitions import job_name
 
         url = self.service_url()
         if url is None:
             return super().launch(artifacts, changed=changed)
         # one code location per product, named after it (the platform's workspace)
-        return dagster_client.launch(url, artifacts.metadata.product_name, job_name_of(artifacts), changed=changed)
+        return dagster_client.launch(url, artifacts.metadata.product_name, job_name(artifacts), changed=changed)
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

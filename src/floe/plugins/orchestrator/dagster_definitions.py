@@ -17,11 +17,7 @@ if TYPE_CHECKING:
     from floe.plugins.interfaces import InProcessRun, RunObserver, RunSteps
 
 
-def job_name(product: "RunSteps") -> str:
-    return job_name_of(product.artifacts)
-
-
-def job_name_of(artifacts: "CompiledArtifacts") -> str:
+def job_name(artifacts: "CompiledArtifacts") -> str:
     return f"{artifacts.identity.slug}_job"
 
 
@@ -72,7 +68,7 @@ def build_definitions(product: "RunSteps") -> Any:
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
     # the platform's run queue lets one run per product tag run at a time (dagster_service)
-    job = dg.define_asset_job(job_name(product), selection=dg.AssetSelection.groups(slug),
+    job = dg.define_asset_job(job_name(artifacts), selection=dg.AssetSelection.groups(slug),
                               executor_def=dg.in_process_executor, tags={PRODUCT_TAG: slug})
     schedules = []
     if artifacts.schedule is not None:
@@ -110,7 +106,7 @@ def run_in_process(product: "RunSteps") -> "InProcessRun":
     from floe.plugins.interfaces import InProcessRun
     from floe.plugins.orchestrator.dagster_client import readable_step_error
 
-    job = build_definitions(product).resolve_job_def(job_name(product))
+    job = build_definitions(product).resolve_job_def(job_name(product.artifacts))
     result = job.execute_in_process(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
