@@ -12,7 +12,7 @@ Pipeline (iot-telemetry on the embedded default, demo/manifest.embedded.yaml), p
              file, typed from the seed ``+column_types`` in dbt_project.yml (what ``dbt seed`` makes;
              ``dbt seed`` itself is far too slow at 10M rows).
   dbt run    every model, through floe's DbtCorePlugin with the RunContext's env and vars.
-  publish    floe.runtime.iceberg.export_tables of every seed and model (SQLite catalog, local files).
+  publish    floe.runtime.iceberg.publish_tables of every seed and model (SQLite catalog, local files).
 
 End-to-end rows/s = readings / (load raw + dbt run + publish). Compile and CSV generation are
 reported but not counted. ``floe run`` itself uses ``dbt build`` (models + tests) because the
@@ -154,7 +154,7 @@ def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
 
     from floe.errors import RuntimeFailure
     from floe.plugins.dbt.core import DbtCorePlugin
-    from floe.runtime.iceberg import export_tables, load_catalog
+    from floe.runtime.iceberg import load_catalog, publish_tables
 
     t: dict[str, float] = {}
     loads: dict[str, list[float]] = {}
@@ -189,7 +189,7 @@ def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
     loads["publish"] = load_avg()
     publish_started_ms = time.time() * 1e3
     with timed(t, "publish"):
-        exported = export_tables(ctx, tables)
+        exported = publish_tables(ctx, tables)
 
     # Per-table publish time, approximately, from consecutive snapshot commit timestamps
     # (export_tables writes the tables one after another); measured outside the timed section.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -95,3 +96,112 @@ def _iceberg_compatible(table: Any) -> Any:
         changed |= t != f.type
         fields.append(pa.field(f.name, t, nullable=True))
     return table.cast(pa.schema(fields)) if changed else table
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """One table's change of a publish, written (data and manifest files) but not yet committed: no
+    reader sees it until the catalog plugin commits it (``CatalogPlugin.commit_tables``)."""
+
+    identifier: str
+    table: Any
+    """The PyIceberg table the change applies to (as loaded when it was staged)."""
+    requirements: tuple[Any, ...]
+    """What must still hold at commit (the table's uuid, its main branch's snapshot id)."""
+    updates: tuple[Any, ...]
+    previous_snapshot: int | None
+    """The table's current snapshot when staged (None: it had none)."""
+    created: bool = False
+    """The publish created the table (empty) to stage into it."""
+
+
+def commit_each(catalog: Any, staged: Sequence[StagedTable]) -> None:
+    """Commit ``staged`` one table at a time, for catalogs without a multi-table commit. When one fails,
+    the tables already committed are set back to the snapshot they had (the product ends as it was; a
+    reader may have seen the newer version of those tables meanwhile), then the failure is raised."""
+    done: list[StagedTable] = []
+    try:
+        for s in staged:
+            catalog.commit_table(s.table, s.requirements, s.updates)
+            done.append(s)
+    except BaseException:
+        for s in reversed(done):
+            table = catalog.load_table(s.identifier)
+            if s.previous_snapshot is not None:
+                table.manage_snapshots().set_current_snapshot(s.previous_snapshot).commit()
+            elif s.created:
+                catalog.drop_table(s.identifier)
+        raise
+
+
+def commit_sql_transaction(catalog: Any, staged: Sequence[StagedTable]) -> None:
+    """Commit ``staged`` to PyIceberg's SQL catalog in one database transaction: every table's new
+    metadata file is written first, then all their pointers move in one transaction (each only if the
+    table is still where it was staged from), or none does.
+
+    Raises:
+        CommitFailedException: a table changed since it was staged (nothing was committed).
+    """
+    from pyiceberg.catalog.sql import IcebergTables
+    from pyiceberg.exceptions import CommitFailedException
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    moves = []
+    for s in staged:
+        current = catalog.load_table(s.identifier)
+        new = catalog._update_and_stage_table(current, s.identifier, s.requirements, s.updates)  # checks requirements
+        catalog._write_metadata(metadata=new.metadata, io=new.io, metadata_path=new.metadata_location)
+        moves.append((s.identifier, current.metadata_location, new.metadata_location))
+    with Session(catalog.engine) as session, session.begin():
+        for ident, old, new_location in moves:
+            namespace, name = ident.rsplit(".", 1)
+            result = session.execute(
+                update(IcebergTables)
+                .where(IcebergTables.catalog_name == catalog.name, IcebergTables.table_namespace == namespace,
+                       IcebergTables.table_name == name, IcebergTables.metadata_location == old)
+                .values(metadata_location=new_location, previous_metadata_location=old))
+            if result.rowcount < 1:  # type: ignore[attr-defined]  # raising here rolls back every pointer moved
+                raise CommitFailedException(f"{ident} was changed by another process while this run published")
+
+
+def commit_rest_transaction(catalog: Any, staged: Sequence[StagedTable]) -> bool:
+    """Commit ``staged`` through the Iceberg REST catalog's multi-table commit
+    (``POST /v1/{prefix}/transactions/commit``): the catalog applies all of the changes or none.
+
+    Returns:
+        False when the catalog has no such endpoint (nothing was committed; commit another way).
+
+    Raises:
+        CommitFailedException: a table changed since it was staged (HTTP 409; nothing was committed).
+    """
+    import json
+
+    from pyiceberg.exceptions import CommitFailedException, ForbiddenError, UnauthorizedError
+    from pyiceberg.table import CommitTableRequest, TableIdentifier
+
+    changes = []
+    for s in staged:
+        namespace, name = s.identifier.rsplit(".", 1)
+        request = CommitTableRequest(identifier=TableIdentifier(namespace=namespace.split("."), name=name),
+                                     requirements=s.requirements, updates=s.updates)
+        changes.append(json.loads(request.model_dump_json()))
+    url = catalog.url("transactions/commit", prefixed=True)
+    response = catalog._session.post(url, data=json.dumps({"table-changes": changes}).encode())
+    if response.status_code in {404, 405, 406, 501}:
+        return False
+    if response.status_code in {200, 204}:
+        return True
+    detail = response.text[:300]
+    if response.status_code == 401:
+        raise UnauthorizedError(detail)
+    if response.status_code == 403:
+        raise ForbiddenError(detail)
+    if response.status_code == 409:
+        raise CommitFailedException(detail)
+    from floe.errors import ServiceUnavailableError
+
+    # 5xx: the catalog may or may not have applied it; the caller checks the snapshots it finds
+    raise ServiceUnavailableError(f"catalog {catalog.properties.get('uri')}: the multi-table commit answered "
+                                  f"HTTP {response.status_code}: {detail}",
+                                  hint="check the catalog's log, then run the product again")

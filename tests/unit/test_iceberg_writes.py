@@ -11,8 +11,8 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import ForbiddenError, UnauthorizedError
 
+from floe._iceberg import write_arrow
 from floe.errors import AuthenticationError, AuthorizationError
-from floe.runtime.iceberg import write_arrow
 
 pytestmark = pytest.mark.requirement("FLOE-INGESTION")
 

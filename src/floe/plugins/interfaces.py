@@ -18,6 +18,7 @@ from floe.plugins.local import Grant
 from floe.plugins.types import PluginType
 
 if TYPE_CHECKING:
+    from floe._iceberg import StagedTable
     from floe.config._base import SecretRef
     from floe.contract import CompiledArtifacts, ResolvedCheck, ResolvedGovernance, ResolvedIngestion
     from floe.plugins.semantic.query import QueryRequest, QueryResult
@@ -242,6 +243,20 @@ class CatalogPlugin(FloePlugin):
         """Environment a run needs to reach this catalog (the variables its dbt profile reads), secrets
         resolved now with ``resolve``; never written anywhere."""
         return {}
+
+    def commit_tables(self, catalog: Any, staged: Sequence[StagedTable]) -> None:
+        """Make a run's staged table changes visible together (the publish of write-audit-publish).
+
+        The default commits one table at a time and, when one fails, sets the ones already committed
+        back to their previous snapshot: per-table atomicity, the product restored on failure. A
+        catalog with a multi-table commit overrides this to publish all of them or none.
+
+        Raises:
+            CommitFailedException: a table changed since it was staged; nothing of the run is published.
+        """
+        from floe._iceberg import commit_each
+
+        commit_each(catalog, staged)
 
     def table_properties(self, governance: ResolvedGovernance) -> dict[str, str]:
         """Iceberg table properties derived from compiled governance."""

@@ -122,9 +122,9 @@ class ModelRunObserver:
     def publish(self) -> None:
         """After dbt: embedded tables go to Iceberg; then per-node spans and lineage."""
         if not self.ctx.catalog_attached:
-            from floe.runtime.iceberg import export_tables
+            from floe.runtime.iceberg import publish_tables
 
-            self.exported = export_tables(self.ctx, list(self.tables.values()))
+            self.exported = publish_tables(self.ctx, list(self.tables.values()))
         else:
             from floe.runtime.iceberg import apply_table_properties
 

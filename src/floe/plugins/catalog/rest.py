@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from urllib.parse import urlparse
 
+from floe._iceberg import StagedTable, commit_rest_transaction
 from floe.config._base import SecretRef, Url
 from floe.config.plugins import PluginConfig, ProductPrincipal
 from floe.plugins._http import tcp_reachable
@@ -74,6 +76,12 @@ class _OAuthCatalogPlugin(CatalogPlugin):
 
     def endpoint(self) -> str | None:
         return self.config.uri if self.config is not None else None
+
+    def commit_tables(self, catalog: Any, staged: Sequence[StagedTable]) -> None:
+        """The Iceberg REST multi-table commit (all of a run's tables or none); a catalog without that
+        endpoint gets the default, one table at a time with set-back on failure."""
+        if not commit_rest_transaction(catalog, staged):
+            super().commit_tables(catalog, staged)
 
     def run_env(self, resolve: SecretResolver) -> dict[str, str]:
         if self.config is None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
+from floe._iceberg import StagedTable, commit_sql_transaction
 from floe.config.plugins import PluginConfig
 from floe.plugins.base import HealthState, HealthStatus
 from floe.plugins.interfaces import CatalogPlugin, SecretResolver
@@ -34,6 +36,10 @@ class SqlCatalogPlugin(CatalogPlugin):
 
     def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
         return None
+
+    def commit_tables(self, catalog: Any, staged: Sequence[StagedTable]) -> None:
+        """All of a run's tables in one SQLite transaction: readers see all of them change, or none."""
+        commit_sql_transaction(catalog, staged)
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

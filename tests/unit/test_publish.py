@@ -1,0 +1,232 @@
+"""The publish of write-audit-publish (runtime/iceberg.publish_tables): a run's tables are staged, then
+committed together by the catalog plugin; a refused commit or a column type change publishes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import CommitFailedException
+
+from floe._iceberg import StagedTable, commit_rest_transaction
+from floe.errors import RuntimeFailure
+from floe.plugins.catalog.sql import SqlCatalogConfig, SqlCatalogPlugin
+from floe.plugins.interfaces import CatalogPlugin
+from floe.runtime.iceberg import publish_tables
+
+pytestmark = pytest.mark.requirement("FLOE-RUN-ATOMIC")
+
+TABLES = [("p", "stg"), ("p", "mart")]
+
+
+class _Run:
+    """What publish_tables reads of a RunContext: the run's DuckDB file, its catalog and plugin."""
+
+    def __init__(self, tmp: Path, plugin: CatalogPlugin | None = None) -> None:
+        self.duckdb_path = tmp / "run.duckdb"
+        self.catalog_name = "floe-p"
+        self.tmp = tmp
+        self.plugin = plugin or SqlCatalogPlugin(SqlCatalogConfig(type="sql"))
+
+    def catalog_properties(self) -> dict[str, str]:
+        return {"type": "sql", "uri": f"sqlite:///{self.tmp / 'catalog.db'}", "warehouse": (self.tmp / "w").as_uri()}
+
+    def table_properties(self) -> dict[str, str]:
+        return {"floe.data-retention-days": "30"}
+
+    def catalog_plugin(self) -> CatalogPlugin:
+        return self.plugin
+
+    def catalog(self) -> SqlCatalog:
+        return SqlCatalog(self.catalog_name, **self.catalog_properties())
+
+    def build(self, n: int, amount_type: str = "double") -> None:
+        """What dbt leaves in the run's DuckDB file: ``n`` rows in each table."""
+        con = duckdb.connect(str(self.duckdb_path))
+        con.execute("create schema if not exists p")
+        for _, table in TABLES:
+            con.execute(f"create or replace table p.{table} as "
+                        f"select i as id, cast(i * 1.5 as {amount_type}) as amount from range({n}) t(i)")
+        con.close()
+
+    def published_then_rebuilt(self, amount_type: str = "double") -> dict[str, int | None]:
+        """Publish a first version (3 rows), build a second (5 rows); the first's snapshot ids."""
+        self.build(3)
+        publish_tables(self, TABLES)  # type: ignore[arg-type]
+        before = self.snapshots()
+        self.build(5, amount_type)
+        return before
+
+    def snapshots(self) -> dict[str, int | None]:
+        cat = self.catalog()
+        out: dict[str, int | None] = {}
+        for schema, table in TABLES:
+            ident = f"{schema}.{table}"
+            snap = cat.load_table(ident).current_snapshot() if cat.table_exists(ident) else None
+            out[ident] = snap.snapshot_id if snap is not None else None
+        return out
+
+    def rows(self) -> dict[str, int]:
+        cat = self.catalog()
+        return {f"{s}.{t}": cat.load_table(f"{s}.{t}").scan().count() for s, t in TABLES}
+
+
+def test_a_publish_makes_every_table_visible_in_one_catalog_commit(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    run.build(3)
+    published = publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert [(t.identifier, t.rows) for t in published] == [("p.stg", 3), ("p.mart", 3)]
+    assert run.rows() == {"p.stg": 3, "p.mart": 3}
+    first = run.snapshots()
+    run.build(5)
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert run.rows() == {"p.stg": 5, "p.mart": 5}
+    second = run.snapshots()
+    assert all(second[t] != first[t] for t in first)
+    # one SQL transaction moved both pointers: both tables' new metadata came in the same commit
+    assert run.catalog().load_table("p.mart").properties["floe.data-retention-days"] == "30"
+
+
+class _Concurrent(SqlCatalogPlugin):
+    """Another writer commits to p.mart after this run staged it, before this run commits."""
+
+    def commit_tables(self, catalog: Any, staged: Any) -> None:
+        catalog.load_table("p.mart").append(pa.table({"id": pa.array([99], pa.int64()), "amount": [1.0]}))
+        super().commit_tables(catalog, staged)
+
+
+def test_a_refused_commit_publishes_none_of_the_tables(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    before = run.published_then_rebuilt()
+    run.plugin = _Concurrent(SqlCatalogConfig(type="sql"))
+    with pytest.raises(RuntimeFailure) as err:
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert "published nothing" in err.value.message
+    after = run.snapshots()
+    assert after["p.stg"] == before["p.stg"], "stg was published although mart's commit was refused"
+    assert run.rows() == {"p.stg": 3, "p.mart": 4}  # mart: the other writer's row only
+
+
+def test_a_type_change_fails_before_anything_is_staged_naming_table_and_column(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    before = run.published_then_rebuilt(amount_type="varchar")
+    with pytest.raises(RuntimeFailure) as err:
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert "p.stg" in err.value.message and "p.mart" in err.value.message and "amount" in err.value.message
+    assert "publishes nothing" in err.value.message and "cast" in str(err.value.hint)
+    assert run.snapshots() == before and run.rows() == {"p.stg": 3, "p.mart": 3}
+
+
+def test_a_widened_column_is_published(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    con = duckdb.connect(str(run.duckdb_path))
+    con.execute("create schema p")
+    for _, t in TABLES:
+        con.execute(f"create table p.{t} as "
+                    "select cast(i as integer) as id, cast(1.0 as double) as amount from range(2) t(i)")
+    con.close()
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    run.build(4)  # id is now bigint: int -> long is a widening Iceberg allows
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert str(run.catalog().load_table("p.stg").schema().find_field("id").field_type) == "long"
+    assert run.rows() == {"p.stg": 4, "p.mart": 4}
+
+
+class _PerTable(CatalogPlugin):
+    """A catalog plugin with the default commit (one table at a time); mart's commit fails."""
+
+    name = "per-table"
+
+    def pyiceberg_properties(self, resolve: Any, warehouse_root: str) -> dict[str, str]:
+        return {}
+
+    def duckdb_attach(self, warehouse_root: str) -> dict[str, Any] | None:
+        return None
+
+    def health_check(self, timeout: float = 5.0) -> Any:
+        return None
+
+    def commit_tables(self, catalog: Any, staged: Any) -> None:
+        class Failing:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(catalog, name)
+
+            def commit_table(self, table: Any, requirements: Any, updates: Any) -> Any:
+                if table.name()[-1] == "mart":
+                    raise CommitFailedException("mart was changed by another process")
+                return catalog.commit_table(table, requirements, updates)
+
+        super().commit_tables(Failing(), staged)
+
+
+def test_the_default_commit_sets_committed_tables_back_when_a_later_one_fails(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    before = run.published_then_rebuilt()
+    run.plugin = _PerTable()
+    with pytest.raises(RuntimeFailure):
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert run.snapshots() == before and run.rows() == {"p.stg": 3, "p.mart": 3}
+
+
+def test_a_failed_first_publish_leaves_no_empty_tables_behind(tmp_path: Path) -> None:
+    run = _Run(tmp_path, _PerTable())
+    run.build(3)
+    with pytest.raises(RuntimeFailure):
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert run.snapshots() == {"p.stg": None, "p.mart": None}
+    assert not run.catalog().table_exists("p.stg") and not run.catalog().table_exists("p.mart")
+
+
+class _Response:
+    def __init__(self, status: int, text: str = "") -> None:
+        self.status_code, self.text = status, text
+
+
+class _RestCatalog:
+    """What commit_rest_transaction uses of PyIceberg's RestCatalog: url() and its HTTP session."""
+
+    def __init__(self, status: int, text: str = "") -> None:
+        self.sent: list[tuple[str, bytes]] = []
+        self.status, self.text = status, text
+        self.properties = {"uri": "http://127.0.0.1:1/catalog"}
+        self._session = self
+
+    def url(self, endpoint: str, prefixed: bool = False) -> str:
+        return f"http://127.0.0.1:1/v1/wh/{endpoint}"
+
+    def post(self, url: str, data: bytes) -> _Response:
+        self.sent.append((url, data))
+        return _Response(self.status, self.text)
+
+
+def _staged(tmp_path: Path) -> list[StagedTable]:
+    run = _Run(tmp_path)
+    run.build(2)
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    cat = run.catalog()
+    out = []
+    for s, t in TABLES:
+        table = cat.load_table(f"{s}.{t}")
+        tx = table.transaction()
+        tx.set_properties({"k": "v"})
+        out.append(StagedTable(f"{s}.{t}", table, tx._requirements, tx._updates, None))
+    return out
+
+
+def test_the_rest_commit_sends_every_table_in_one_transactions_request(tmp_path: Path) -> None:
+    catalog = _RestCatalog(204)
+    assert commit_rest_transaction(catalog, _staged(tmp_path)) is True
+    [(url, body)] = catalog.sent
+    assert url.endswith("/v1/wh/transactions/commit")
+    assert body.count(b'"identifier"') == 2 and b'"name": "stg"' in body and b'"name": "mart"' in body
+
+
+def test_the_rest_commit_refused_or_missing(tmp_path: Path) -> None:
+    staged = _staged(tmp_path)
+    with pytest.raises(CommitFailedException):
+        commit_rest_transaction(_RestCatalog(409, "branch main has changed"), staged)
+    assert commit_rest_transaction(_RestCatalog(404), staged) is False  # the caller commits another way
