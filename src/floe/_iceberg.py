@@ -20,14 +20,21 @@ def open_catalog(name: str, props: Mapping[str, str]) -> Any:
 
 @contextmanager
 def catalog_errors(uri: str | None, doing: str = "") -> Iterator[None]:
-    """The catalog's 401/403 answers as floe's AuthenticationError/AuthorizationError, naming the
-    catalog's URI and what was refused (``doing``), never a credential."""
+    """The catalog's 401/403 answers as floe's AuthenticationError/AuthorizationError, and a catalog that
+    cannot be reached as ServiceUnavailableError, naming the catalog's URI and what was refused or
+    interrupted (``doing``), never a credential."""
     from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
+    from requests.exceptions import ConnectionError as Unreachable
+    from requests.exceptions import Timeout
 
-    from floe.errors import AuthenticationError, AuthorizationError
+    from floe.errors import AuthenticationError, AuthorizationError, ServiceUnavailableError
 
     try:
         yield
+    except (Unreachable, Timeout) as exc:
+        raise ServiceUnavailableError(f"catalog {uri} cannot be reached{f' ({doing})' if doing else ''}: "
+                                      f"{type(exc).__name__}",
+                                      hint="is the catalog running? `floe platform status`") from None
     except (UnauthorizedError, OAuthError) as exc:
         raise AuthenticationError(f"catalog {uri} rejected the credentials{f' ({doing})' if doing else ''}: {exc}",
                                   hint="check the catalog client id/secret references in manifest.yaml") from exc

@@ -13,6 +13,7 @@ from typing import Any
 
 from floe.compiler.stages import compile_pipeline, output_location
 from floe.contract import ARTIFACTS_FILE
+from floe.plugins.interfaces import RunOptions
 from floe.runtime.runner import RunResult, execute, launch_on_platform
 
 
@@ -23,20 +24,20 @@ def compile_for_run(product: Path, manifest_path: Path | None) -> Path:
 
 
 def run_product(product: Path, *, manifest_path: Path | None = None, platform: bool = False,
-                console: Any = None) -> RunResult:
+                console: Any = None, options: RunOptions | None = None) -> RunResult:
     start = time.monotonic()
     if platform:
-        return run_on_platform([product], manifest_path=manifest_path, console=console)[0]
+        return run_on_platform([product], manifest_path=manifest_path, console=console, options=options)[0]
     artifacts_path = compile_for_run(product, manifest_path)
-    return execute(artifacts_path, console=console, started=start)
+    return execute(artifacts_path, console=console, started=start, options=options)
 
 
 def run_on_platform(products: list[Path], *, manifest_path: Path | None,
-                    console: Any = None) -> list[RunResult]:
+                    console: Any = None, options: RunOptions | None = None) -> list[RunResult]:
     """Compile each product and run it on the platform's Dagster, all concurrently
     (:func:`floe.runtime.runner.launch_on_platform`)."""
     return launch_on_platform([partial(compile_for_run, product, manifest_path) for product in products],
-                              console=console)
+                              console=console, options=options)
 
 
 def run_demo(manifest: Path, *, products: list[str] | None = None, console: Any = None) -> bool:

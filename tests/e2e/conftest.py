@@ -127,7 +127,7 @@ class FaultRuns:
 
     failing_test: str  # the injected singular test's name
     before: dict[str, dict[str, int]]  # product -> table -> rows, before the faults
-    snapshots_before: dict[str, int]  # mart -> current snapshot id, before the faults
+    snapshots_before: dict[str, int]  # seed and model table -> current snapshot id, before the faults
     failures: dict[str, Any]  # product -> RuntimeFailure
     snapshots_after_failure: dict[str, int]
     fixed: dict[str, Any]  # product -> RunResult of the rerun after the fix
@@ -152,8 +152,15 @@ def fault_runs(platform_runs: dict[str, Any], manifest_path: Path) -> FaultRuns:
     ctx = {p: run_context(platform_runs[p]) for p in FAULT_MARTS}
 
     def snapshots() -> dict[str, int]:
-        return {mart: int(load_catalog(ctx[p]).load_table(mart).current_snapshot().snapshot_id)
-                for p, mart in FAULT_MARTS.items()}
+        """Every seed and model table of both products (tables the ingestion step lands are written
+        before dbt, outside the publish, and are not compared)."""
+        out = {}
+        for c in ctx.values():
+            catalog, ident = load_catalog(c), c.artifacts.identity
+            tables = [f"{ident.raw_namespace}.{s}" for s in c.artifacts.transforms.seeds]
+            tables += [f"{ident.namespace}.{m.name}" for m in c.artifacts.transforms.models]
+            out.update({t: int(catalog.load_table(t).current_snapshot().snapshot_id) for t in tables})
+        return out
 
     before = {p: row_counts(c, [f"{c.artifacts.identity.namespace}.{m.name}" for m in c.artifacts.transforms.models])
               for p, c in ctx.items()}

@@ -91,8 +91,8 @@ def test_no_model_starts_before_its_dependencies_finished(platform_runs: dict[st
 @pytest.mark.requirement("15-FR-008")
 def test_docs_generate_catalogs_the_warehouse_tables(platform_runs: dict[str, RunResult],
                                                      tmp_path: Path) -> None:
-    """`dbt docs generate` with the compiled profile reads column metadata back from the platform's
-    Iceberg warehouse (not from a local DuckDB file)."""
+    """`dbt docs generate` with the compiled profile catalogs every model in the product's schema of
+    the run's local database, with the same columns as the Iceberg table floe published from it."""
     from floe.plugins.dbt.core import dbt_executable
 
     run = platform_runs["customer-360"]
@@ -106,9 +106,14 @@ def test_docs_generate_catalogs_the_warehouse_tables(platform_runs: dict[str, Ru
     assert r.returncode == 0, r.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     nodes = {n["metadata"]["name"]: n["metadata"] for n in catalog["nodes"].values()}
-    # every model is catalogued where the run wrote it: the platform warehouse's product namespace
-    # (column metadata of attached Iceberg tables is not exposed by dbt-duckdb: see the e2e report)
     models = {m.name for m in ctx.artifacts.transforms.models}
     assert models <= set(nodes), sorted(models - set(nodes))
     assert {nodes[m]["schema"] for m in models} == {ctx.artifacts.identity.namespace}
-    assert {nodes[m]["database"] for m in models} == {ctx.artifacts.dbt.vars["floe_database"]}
+    from floe.runtime.iceberg import load_catalog
+
+    lake = load_catalog(ctx)
+    for node in catalog["nodes"].values():
+        name = node["metadata"]["name"]
+        if name in models:
+            published = {f.name for f in lake.load_table(f"{ctx.artifacts.identity.namespace}.{name}").schema().fields}
+            assert {c.lower() for c in node["columns"]} == published, name

@@ -42,3 +42,24 @@ def test_stricter_or_equal_asks_say_nothing(demo_copy: Path) -> None:
                              "require_descriptions": True})
     assert not [v for v in a.enforcement_result.violations if v.rule == "governance_override"]
     assert a.governance.minimum_test_coverage == 80
+
+
+def test_schema_changes_may_be_asked_stricter_only(demo_copy: Path) -> None:
+    a = _compile(demo_copy, {"schema_changes": {"dropped_columns": "block", "type_changes": "warn"}})
+    found = {v.model: v for v in a.enforcement_result.violations if v.rule == "governance_override"}
+    assert set(found) == {"governance.schema_changes.type_changes"}, found
+    assert "warn" in found["governance.schema_changes.type_changes"].message
+    assert "manifest's block applies" in found["governance.schema_changes.type_changes"].message
+    # stricter is taken, looser is not
+    assert a.governance.schema_changes.dropped_columns == "block"
+    assert a.governance.schema_changes.type_changes == "block"
+
+
+def test_a_product_setting_one_schema_change_key_leaves_the_other_as_the_manifest_says(demo_copy: Path) -> None:
+    manifest = demo_copy / "manifest.embedded.yaml"
+    doc = yaml.safe_load(manifest.read_text())
+    doc.setdefault("governance", {})["schema_changes"] = {"dropped_columns": "block", "type_changes": "allow"}
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    a = _compile(demo_copy, {"schema_changes": {"type_changes": "warn"}})
+    assert not [v for v in a.enforcement_result.violations if v.rule == "governance_override"]
+    assert (a.governance.schema_changes.dropped_columns, a.governance.schema_changes.type_changes) == ("block", "warn")

@@ -51,3 +51,18 @@ def test_rejected_credentials_are_an_authentication_error(tmp_path: Path) -> Non
     with pytest.raises(AuthenticationError) as err:
         write_arrow(_catalog(tmp_path, Expired), "customer_360_raw.raw_web_events", ROWS)
     assert "rejected the credentials (writing customer_360_raw.raw_web_events)" in err.value.message
+
+
+def test_an_unreachable_catalog_is_named_by_its_address(tmp_path: Path) -> None:
+    from requests.exceptions import ConnectionError as Unreachable
+
+    from floe.errors import ServiceUnavailableError
+
+    class Down(SqlCatalog):
+        def namespace_exists(self, namespace: Any) -> bool:
+            raise Unreachable("Connection refused")
+
+    with pytest.raises(ServiceUnavailableError) as err:
+        write_arrow(_catalog(tmp_path, Down), "customer_360_raw.raw_web_events", ROWS)
+    assert "sqlite:///" in err.value.message and "cannot be reached (writing customer_360_raw" in err.value.message
+    assert "floe platform status" in str(err.value.hint)

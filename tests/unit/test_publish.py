@@ -1,9 +1,11 @@
 """The publish of write-audit-publish (runtime/iceberg.publish_tables): a run's tables are staged, then
-committed together by the catalog plugin; a refused commit or a column type change publishes nothing."""
+committed together by the catalog plugin; a refused commit or a blocked schema change publishes nothing;
+governance.schema_changes and ``floe run --full-refresh`` decide dropped columns and type changes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -13,10 +15,12 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException
 
 from floe._iceberg import StagedTable, commit_rest_transaction
-from floe.errors import RuntimeFailure
+from floe.contract import SchemaChanges
+from floe.errors import FloeError, RuntimeFailure
 from floe.plugins.catalog.sql import SqlCatalogConfig, SqlCatalogPlugin
-from floe.plugins.interfaces import CatalogPlugin
-from floe.runtime.iceberg import publish_tables
+from floe.plugins.interfaces import CatalogPlugin, RunOptions
+from floe.runtime.iceberg import drop_local_tables, publish_tables
+from floe.runtime.runner import check_options
 
 pytestmark = pytest.mark.requirement("FLOE-RUN-ATOMIC")
 
@@ -31,6 +35,11 @@ class _Run:
         self.catalog_name = "floe-p"
         self.tmp = tmp
         self.plugin = plugin or SqlCatalogPlugin(SqlCatalogConfig(type="sql"))
+        self.project_dir = tmp / "my-product"
+        self.policy(SchemaChanges())
+
+    def policy(self, changes: SchemaChanges) -> None:
+        self.artifacts = SimpleNamespace(governance=SimpleNamespace(schema_changes=changes))
 
     def catalog_properties(self) -> dict[str, str]:
         return {"type": "sql", "uri": f"sqlite:///{self.tmp / 'catalog.db'}", "warehouse": (self.tmp / "w").as_uri()}
@@ -116,9 +125,97 @@ def test_a_type_change_fails_before_anything_is_staged_naming_table_and_column(t
     before = run.published_then_rebuilt(amount_type="varchar")
     with pytest.raises(RuntimeFailure) as err:
         publish_tables(run, TABLES)  # type: ignore[arg-type]
-    assert "p.stg" in err.value.message and "p.mart" in err.value.message and "amount" in err.value.message
-    assert "publishes nothing" in err.value.message and "cast" in str(err.value.hint)
+    message = err.value.message
+    assert "p.stg.amount: double -> string" in message and "p.mart.amount: double -> string" in message, message
+    assert "publishes nothing" in message and "type_changes: block" in message
+    assert "floe run my-product --full-refresh mart --full-refresh stg" in str(err.value.hint)
     assert run.snapshots() == before and run.rows() == {"p.stg": 3, "p.mart": 3}
+
+
+def _amount_type(run: _Run, snapshot: int | None = None) -> str:
+    table = run.catalog().load_table("p.stg")
+    schema = table.schemas()[table.snapshot_by_id(snapshot).schema_id] if snapshot else table.schema()
+    return str(schema.find_field("amount").field_type)
+
+
+def test_a_full_refresh_publishes_the_new_type_and_keeps_the_old_in_history(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    before = run.published_then_rebuilt(amount_type="varchar")
+    publish_tables(run, TABLES, full_refresh={"p.stg", "p.mart"})  # type: ignore[arg-type]
+    assert _amount_type(run) == "string" and run.rows() == {"p.stg": 5, "p.mart": 5}
+    assert _amount_type(run, before["p.stg"]) == "double"  # the old snapshot reads as it was written
+    old = run.catalog().load_table("p.stg").scan(snapshot_id=before["p.stg"]).to_arrow()
+    assert old.num_rows == 3 and str(old.schema.field("amount").type) == "double"
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def _drop_amount(run: _Run) -> None:
+    con = duckdb.connect(str(run.duckdb_path))
+    for _, t in TABLES:
+        con.execute(f"alter table p.{t} drop column amount")
+    con.close()
+
+
+@pytest.mark.parametrize("verdict", ["allow", "warn", "block"])
+def test_a_dropped_column_follows_the_policy(tmp_path: Path, verdict: str) -> None:
+    run = _Run(tmp_path)
+    run.policy(SchemaChanges(dropped_columns=verdict))  # type: ignore[arg-type]
+    before = run.published_then_rebuilt()
+    _drop_amount(run)
+    log = _Log()
+    if verdict == "block":
+        with pytest.raises(RuntimeFailure) as err:
+            publish_tables(run, TABLES, log=log)  # type: ignore[arg-type]
+        assert "p.stg.amount: dropped (schema_changes.dropped_columns: block)" in err.value.message
+        assert run.snapshots() == before
+        return
+    publish_tables(run, TABLES, log=log)  # type: ignore[arg-type]
+    fields = [f.name for f in run.catalog().load_table("p.mart").schema().fields]
+    assert fields == ["id"], "a dropped column must not stay on as all-NULL"
+    assert len(log.warnings) == (2 if verdict == "warn" else 0), log.warnings
+    assert all("p.stg.amount: dropped" in w or "p.mart.amount: dropped" in w for w in log.warnings)
+
+
+def test_type_changes_warn_publishes_the_new_type_and_says_so(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    run.policy(SchemaChanges(type_changes="warn"))
+    run.published_then_rebuilt(amount_type="varchar")
+    log = _Log()
+    publish_tables(run, TABLES, log=log)  # type: ignore[arg-type]
+    assert _amount_type(run) == "string"
+    assert any("p.stg.amount: double -> string" in w for w in log.warnings), log.warnings
+
+
+def test_run_options_travel_as_tags_and_unknown_models_are_refused(tmp_path: Path) -> None:
+    options = RunOptions(full_refresh=("stg_a", "raw_b"))
+    assert RunOptions.from_tags(options.tags()) == options
+    assert RunOptions.from_tags({}) == RunOptions() and RunOptions().tags() == {}
+    transforms = SimpleNamespace(models=[SimpleNamespace(name="stg_a")], seeds=["raw_b"])
+    ctx = SimpleNamespace(artifacts=SimpleNamespace(transforms=transforms, metadata=SimpleNamespace(product_name="p")))
+    check_options(ctx, options)
+    with pytest.raises(FloeError) as err:
+        check_options(ctx, RunOptions(full_refresh=("stg_x",)))
+    assert "stg_x" in err.value.message and "raw_b, stg_a" in str(err.value.hint)
+
+
+def test_drop_local_tables_drops_tables_and_views(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    run.build(2)
+    con = duckdb.connect(str(run.duckdb_path))
+    con.execute("create view p.v as select * from p.stg")
+    con.close()
+    drop_local_tables(run, [("p", "stg"), ("p", "v"), ("p", "missing")])  # type: ignore[arg-type]
+    con = duckdb.connect(str(run.duckdb_path), read_only=True)
+    left = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    con.close()
+    assert left == {"mart"}
 
 
 def test_a_widened_column_is_published(tmp_path: Path) -> None:

@@ -188,18 +188,29 @@ def run(
     products: Annotated[list[Path], typer.Argument(help="Product folders (or their floe.yaml)")],
     manifest: ManifestOpt = None,
     platform: Annotated[bool, typer.Option("--platform", help="Launch on the local platform's Dagster")] = False,
+    full_refresh: Annotated[list[str] | None, typer.Option(
+        "--full-refresh", metavar="MODEL",
+        help="Rebuild this model or seed from scratch and publish its new schema (dropped columns, changed "
+             "types); older snapshots keep the old one. Repeatable; one product only")] = None,
 ) -> None:
     """Compile and run data products: in-process on the embedded default, one after the other; with
     --platform, launched together on the platform's Dagster."""
     from floe.app import run_on_platform, run_product
+    from floe.errors import FloeError
+    from floe.plugins.interfaces import RunOptions
     from floe.telemetry import telemetry_session
 
+    if full_refresh and len(products) > 1:
+        raise FloeError("--full-refresh names models of one product; this run has "
+                        f"{len(products)} ({', '.join(str(p) for p in products)})",
+                        hint="run the product with the model to refresh on its own")
+    options = RunOptions(full_refresh=tuple(full_refresh or ()))
     with telemetry_session():  # the compile step's spans, like `floe compile`'s
         if platform:
-            run_on_platform(products, manifest_path=manifest, console=_console())
+            run_on_platform(products, manifest_path=manifest, console=_console(), options=options)
             return
         for product in products:
-            run_product(product, manifest_path=manifest, console=_console())
+            run_product(product, manifest_path=manifest, console=_console(), options=options)
 
 
 @app.command()

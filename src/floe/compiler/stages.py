@@ -47,7 +47,6 @@ from floe.contract import (
 from floe.errors import CompilationError, ConfigError, FloeError
 from floe.plugins.base import FloePlugin
 from floe.plugins.interfaces import (
-    CatalogPlugin,
     ComputePlugin,
     IngestionPlugin,
     LineageBackendPlugin,
@@ -419,17 +418,14 @@ def _enforce(s: _State) -> None:
 def _compile(s: _State) -> None:
     assert s.spec and s.manifest and s.project and s.governance
     compute = s.plugins[PluginType.COMPUTE][0]
-    catalog = s.plugins[PluginType.CATALOG][0]
-    assert isinstance(compute, ComputePlugin) and isinstance(catalog, CatalogPlugin)
+    assert isinstance(compute, ComputePlugin)
     slug = s.spec.metadata.name.replace("-", "_")
-    storage = s.plugins[PluginType.STORAGE][0]
-    assert isinstance(storage, StoragePlugin)
-    attach = catalog.duckdb_attach("")
-    if attach is not None:
-        attach = {**attach, "secrets": [*storage.dbt_secrets(), *attach["secrets"]]}
-    output = compute.dbt_output(product_slug=slug, catalog=attach)
+    # dbt builds every run's tables in the engine's local database, on every manifest; floe publishes
+    # them to the catalog after the run's tests and checks pass (write-audit-publish), so dbt is never
+    # given the catalog to write through
+    output = compute.dbt_output(product_slug=slug, catalog=None)
     dbt_vars: dict[str, Any] = {"floe_retention_days": s.governance.data_retention_days,
-                                **compute.dbt_vars(catalog=attach)}
+                                **compute.dbt_vars(catalog=None)}
     profile = s.project.profile or slug
     s.dbt = DbtSettings(project_name=s.project.name, profile_name=profile, target="floe",
                         profiles={profile: {"target": "floe", "outputs": {"floe": output}}}, vars=dbt_vars)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from floe.contract import EnforcementLevel, FloeModel
+from floe.contract import AskedSchemaChanges, EnforcementLevel, FloeModel, SchemaChanges
 
 
 def _regex(pattern: str, what: str) -> re.Pattern[str]:
@@ -97,6 +97,8 @@ class GovernanceConfig(FloeModel):
     default_ttl_hours: Annotated[int, Field(ge=1)] = 24
     snapshot_keep_last: Annotated[int, Field(ge=1)] = 3
     audit_logging: bool = True
+    schema_changes: SchemaChanges = Field(default_factory=SchemaChanges)
+    """Published tables' schemas: ``dropped_columns`` and ``type_changes``, each allow | warn | block."""
     secret_scanning: SecretScanning = Field(default_factory=SecretScanning)
     custom_rules: list[CustomRule] = Field(default_factory=list)
 
@@ -107,3 +109,5 @@ class ProductGovernance(FloeModel):
     policy_enforcement_level: EnforcementLevel | None = None
     minimum_test_coverage: Annotated[int, Field(ge=0, le=100)] | None = None
     require_descriptions: bool | None = None
+    schema_changes: AskedSchemaChanges | None = None
+    """Stricter schema-change handling than the manifest's (a looser key is a compile warning)."""

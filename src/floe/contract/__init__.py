@@ -26,7 +26,7 @@ from floe.contract.artifacts import (
     Sensor,
     Violation,
 )
-from floe.contract.governance import EnforcementLevel
+from floe.contract.governance import AskedSchemaChanges, EnforcementLevel, SchemaChange, SchemaChanges
 from floe.contract.semantic import SemanticSpec
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ARTIFACTS_VERSION",
     "ArtifactPaths",
     "ArtifactsMetadata",
+    "AskedSchemaChanges",
     "CompiledArtifacts",
     "DbtSettings",
     "EnforcementLevel",
@@ -49,6 +50,8 @@ __all__ = [
     "ResolvedPlugins",
     "ResolvedTransforms",
     "Schedule",
+    "SchemaChange",
+    "SchemaChanges",
     "SemanticSpec",
     "Sensor",
     "Violation",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from floe.contract._base import FloeModel
-from floe.contract.governance import EnforcementLevel
+from floe.contract.governance import EnforcementLevel, SchemaChanges
 from floe.contract.semantic import SemanticSpec
 
 ARTIFACTS_VERSION = "1.0.0"
@@ -155,6 +155,8 @@ class ResolvedGovernance(FloeModel):
     snapshot_keep_last: int
     audit_logging: bool
     secret_scanning: bool
+    schema_changes: SchemaChanges = Field(default_factory=SchemaChanges)
+    """What a publish does with dropped columns and type changes (manifest, made stricter by floe.yaml)."""
 
 
 class Violation(FloeModel):

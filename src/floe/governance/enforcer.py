@@ -48,6 +48,7 @@ def resolve_governance(platform: GovernanceConfig, product: ProductGovernance) -
         snapshot_keep_last=platform.snapshot_keep_last,
         audit_logging=platform.audit_logging,
         secret_scanning=platform.secret_scanning.enabled,
+        schema_changes=platform.schema_changes.stricter(product.schema_changes),
     )
 
 
@@ -125,6 +126,9 @@ def _looser(config: GovernanceConfig, asked: ProductGovernance, spec_name: str) 
         looser.append(("minimum_test_coverage", asked.minimum_test_coverage, gates.minimum_test_coverage))
     if asked.require_descriptions is False and gates.require_descriptions:
         looser.append(("require_descriptions", False, True))
+    if asked.schema_changes is not None:
+        looser += [(f"schema_changes.{key}", mine, theirs)
+                   for key, mine, theirs in config.schema_changes.looser(asked.schema_changes)]
     for key, mine, theirs in looser:
         yield Violation(rule="governance_override", model=f"governance.{key}", severity="warning",
                         message=f"{spec_name} asks governance.{key}: {mine}, looser than the manifest's {theirs}; "

@@ -86,27 +86,54 @@ class OrchestratorPlugin(FloePlugin):
         """
 
     @abstractmethod
-    def run_in_process(self, product: RunSteps) -> InProcessRun:
-        """Run the product's job once in this process (the embedded default) and say how it went."""
+    def run_in_process(self, product: RunSteps, options: RunOptions | None = None) -> InProcessRun:
+        """Run the product's job once in this process (the embedded default) and say how it went.
+
+        Args:
+            options: this run's options; they reach ``RunSteps.models`` (carry them as ``options.tags()``
+                on the run, read back with ``RunOptions.from_tags``, as ``launch`` does).
+        """
 
     def schedule_problem(self, cron: str) -> str | None:
         """Compile time: why this orchestrator would refuse to schedule ``cron`` (five fields: minute
         hour day month weekday), or None when it accepts it."""
         return None
 
-    def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
+    def launch(self, artifacts: CompiledArtifacts, *, changed: float, options: RunOptions | None = None) -> PlatformRun:
         """Launch the product's job on the platform's orchestrator (``service_url``), its definitions
         reloaded first unless they were loaded after ``changed``.
 
         Args:
             artifacts: the product's compiled artifacts (its definitions were generated from them).
             changed: when the artifacts or what they were built from last changed (Unix time).
+            options: this run's options, carried as the run's tags (``RunOptions.tags``).
 
         Raises:
             FloeError: the orchestrator is unreachable, or refused the launch.
         """
         raise PluginError(f"the {self.name} orchestrator runs products in-process only", plugin=self.name,
                           hint="drop --platform, or use a manifest whose orchestrator serves the platform")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run is asked beyond its artifacts (``floe run`` flags). They travel with the run as the
+    orchestrator's run tags, so a run launched on the platform gets them as an in-process one does."""
+
+    full_refresh: tuple[str, ...] = ()
+    """Models and seeds rebuilt from scratch: their local tables are dropped before dbt (an incremental
+    model reads all of its input again), and their published tables take dropped columns and type
+    changes whatever governance.schema_changes says (the history stays in older snapshots)."""
+
+    FULL_REFRESH_TAG: ClassVar[str] = "floe/full_refresh"
+
+    def tags(self) -> dict[str, str]:
+        return {self.FULL_REFRESH_TAG: ",".join(self.full_refresh)} if self.full_refresh else {}
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> RunOptions:
+        value = tags.get(cls.FULL_REFRESH_TAG, "")
+        return cls(full_refresh=tuple(n for n in value.split(",") if n))
 
 
 @dataclass(frozen=True)
@@ -200,8 +227,9 @@ class RunSteps(Protocol):
         """The ingestion step (nothing when the product declares no sources); raises FloeError."""
         ...
 
-    def models(self, run_id: str, log: Any) -> AbstractContextManager[RunObserver]:
-        """Around the dbt step: alerts on failure and the observer that records and publishes it."""
+    def models(self, run_id: str, log: Any, options: RunOptions | None = None) -> AbstractContextManager[RunObserver]:
+        """Around the dbt step: alerts on failure and the observer that records and publishes it.
+        Entering it prepares the run for ``options`` (drops what is to be fully refreshed)."""
         ...
 
     def quality_plan(self) -> QualityPlan:

@@ -64,11 +64,6 @@ class RunContext:
         return path
 
     @cached_property
-    def catalog_attached(self) -> bool:
-        """Whether dbt writes through the catalog (else floe publishes the engine's local tables)."""
-        return self.catalog_plugin().duckdb_attach(self.warehouse_root) is not None
-
-    @cached_property
     def warehouse_root(self) -> str:
         w = self.artifacts.paths.warehouse or ""
         if "://" in w:
@@ -76,18 +71,10 @@ class RunContext:
         return f"file://{(self.out_dir / w).resolve()}"
 
     def dbt_env(self) -> dict[str, str]:
-        env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-               **self.compute_plugin().run_env(work_dir=self.out_dir, product_slug=self.artifacts.identity.slug,
-                                               catalog_attached=self.catalog_attached)}
-        if self.catalog_attached:
-            env.update(self._dbt_credentials())
-        return env
-
-    def _dbt_credentials(self) -> dict[str, str]:
-        """The env vars the generated profile's env_var() calls read: what the catalog and storage
-        plugins say a run needs, secrets resolved now by the secrets plugin."""
-        resolve = SecretResolver(self.secrets_plugin())
-        return {**self.catalog_plugin().run_env(resolve), **self.storage_plugin().run_env(resolve)}
+        # dbt works on the engine's local database only (floe publishes): it needs no catalog credentials
+        return {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                **self.compute_plugin().run_env(work_dir=self.out_dir, product_slug=self.artifacts.identity.slug,
+                                                catalog_attached=False)}
 
     def lineage_transport(self) -> dict[str, Any] | None:
         """The artifacts' lineage transport with file paths made absolute (relative = to artifacts)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.contract import CompiledArtifacts
-from floe.plugins.interfaces import CheckOutcome, IngestedTable, QualityPlan, RunObserver
+from floe.plugins.interfaces import CheckOutcome, IngestedTable, QualityPlan, RunObserver, RunOptions
 from floe.runtime.context import RunContext
 
 
@@ -53,12 +53,18 @@ class ProductSteps:
             return run_ingestion(self.ctx)
 
     @contextmanager
-    def models(self, run_id: str, log: Any) -> Iterator[RunObserver]:
+    def models(self, run_id: str, log: Any, options: RunOptions | None = None) -> Iterator[RunObserver]:
         from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.iceberg import drop_local_tables
         from floe.runtime.observe import model_run_observer
 
+        options = options or RunOptions()
         with alert_on_failure(self.ctx, run_id=run_id, log=log) as alert, model_run_observer(self.ctx) as observer:
             alert.observer = observer
+            observer.log = log
+            refreshed = [observer.tables[name] for name in options.full_refresh if name in observer.tables]
+            observer.full_refresh = {".".join(t) for t in refreshed}
+            drop_local_tables(self.ctx, refreshed)  # dbt rebuilds them from all of their input
             yield observer
 
     def quality_plan(self) -> QualityPlan:

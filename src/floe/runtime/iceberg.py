@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +29,18 @@ def read_local_table(con: Any, ctx: RunContext, schema: str, table: str) -> Any:
     return con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
 
 
-def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[ExportedTable]:
+def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, full_refresh: Set[str] = frozenset(),
+                   log: Any = None) -> list[ExportedTable]:
     """Publish ``(schema, table)`` pairs of the run's DuckDB file to Iceberg, all together: each table's
     new contents are staged first (data files written, nothing visible), then the catalog plugin
     commits them (``CatalogPlugin.commit_tables``: one commit for the product where the catalog can).
 
-    Nothing is staged when a column's type changed in a way its Iceberg table cannot take; a failed
-    commit publishes nothing, and tables this publish created (empty) are dropped again.
+    A column dropped or retyped (other than widened) follows governance.schema_changes, except in the
+    ``full_refresh`` tables (``schema.table``), which take every change; a blocked change stages nothing.
+    A failed commit publishes nothing, and tables this publish created (empty) are dropped again.
 
     Raises:
-        RuntimeFailure: a column type changed, or the commit was refused; nothing was published.
+        RuntimeFailure: a blocked schema change, or a refused commit; nothing was published.
     """
     import duckdb
     from pyiceberg.exceptions import CommitFailedException
@@ -52,13 +54,13 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Ex
     staged: list[StagedTable] = []
     try:
         with catalog_errors(catalog.properties.get("uri"), "publishing the run's tables"):
-            _check_types(catalog, con, ctx, pairs)
+            changes = _schema_changes(catalog, con, ctx, pairs, full_refresh, log)
             published: list[ExportedTable] = []
             for schema, table in pairs:
+                ident = f"{schema}.{table}"
                 data = _iceberg_compatible(read_local_table(con, ctx, schema, table))
-                staged.append(_stage(catalog, f"{schema}.{table}", data, props))
-                published.append(ExportedTable(f"{schema}.{table}", data.num_rows,
-                                               tuple((f.name, str(f.type)) for f in data.schema)))
+                staged.append(_stage(catalog, ident, data, props, changes.get(ident)))
+                published.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
             ctx.catalog_plugin().commit_tables(catalog, staged)
     except CommitFailedException as exc:
         _drop_created(catalog, staged)
@@ -72,8 +74,18 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> list[Ex
     return published
 
 
-def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str]) -> StagedTable:
-    """``ident``'s change to hold ``data`` (columns added by name), written but not committed."""
+@dataclass(frozen=True)
+class _SchemaChange:
+    """What of a published table's schema a run changes beyond adding columns and widening types."""
+
+    dropped: tuple[str, ...] = ()
+    retyped: tuple[tuple[str, str, str], ...] = ()
+    """``(column, published type, new type)``"""
+
+
+def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _SchemaChange | None) -> StagedTable:
+    """``ident``'s change to hold ``data``, written but not committed: dropped and retyped columns are
+    deleted (a retyped one comes back with its new type and a new field id), new ones added by name."""
     from pyiceberg.table.update import AssertTableUUID
 
     namespace = ident.rsplit(".", 1)[0]
@@ -86,6 +98,10 @@ def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str]) -> Staged
     previous = table.current_snapshot()
     tx = table.transaction()
     if not created:
+        if change is not None:
+            with tx.update_schema() as update:
+                for column in [*change.dropped, *(c for c, _, _ in change.retyped)]:
+                    update.delete_column(column)
         with tx.update_schema() as update:
             update.union_by_name(data.schema)
         if any(table.properties.get(k) != v for k, v in props.items()):
@@ -100,32 +116,81 @@ def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str]) -> Staged
                        previous.snapshot_id if previous is not None else None, created)
 
 
-def _check_types(catalog: Any, con: Any, ctx: RunContext, pairs: list[tuple[str, str]]) -> None:
-    """Every column type change the published tables cannot take (Iceberg widens int -> long, float ->
-    double, decimal precision; nothing else), found before anything is staged.
+def _schema_changes(catalog: Any, con: Any, ctx: RunContext, pairs: list[tuple[str, str]], full_refresh: Set[str],
+                    log: Any) -> dict[str, _SchemaChange]:
+    """Each published table's dropped and retyped columns (Iceberg widens int -> long, float -> double and
+    decimal precision in place; any other type change is a retype), judged by governance.schema_changes
+    before anything is staged: ``warn`` is logged, ``block`` raises; a full-refresh table takes them all.
 
     Raises:
-        RuntimeFailure: naming each table and column with both types.
+        RuntimeFailure: a blocked change, naming each table and column (with both types) and the way out.
     """
-    from pyiceberg.exceptions import ValidationError
+    from pyiceberg.exceptions import ResolveError
+    from pyiceberg.schema import promote
 
-    problems = []
+    policy = ctx.artifacts.governance.schema_changes
+    changes: dict[str, _SchemaChange] = {}
+    blocked: list[tuple[str, str]] = []  # (table, what)
+    db = ctx.duckdb_path.stem
     for schema, table in pairs:
         ident = f"{schema}.{table}"
         if not catalog.table_exists(ident):
             continue
-        db = ctx.duckdb_path.stem
         empty = con.execute(f'select * from "{db}"."{schema}"."{table}" limit 0').to_arrow_table()  # noqa: S608
-        try:  # a dry run: the update is checked and never committed
-            catalog.load_table(ident).update_schema().union_by_name(_iceberg_compatible(empty).schema)
-        except ValidationError as exc:
-            problems.append(f"{ident}: {exc}")
-    if problems:
+        built = catalog._convert_schema_if_needed(_iceberg_compatible(empty).schema)
+        new = {f.name: f.field_type for f in built.fields}
+        old = {f.name: f.field_type for f in catalog.load_table(ident).schema().fields}
+        dropped = tuple(name for name in old if name not in new)
+        retyped = []
+        for name, was in old.items():
+            now = new.get(name)
+            if now is None or now == was:
+                continue
+            try:
+                promote(was, now)  # a widening evolves in place
+            except ResolveError:
+                retyped.append((name, str(was), str(now)))
+        if not dropped and not retyped:
+            continue
+        changes[ident] = _SchemaChange(dropped, tuple(retyped))
+        found = [(f"{ident}.{c}: dropped", policy.dropped_columns, "dropped_columns") for c in dropped]
+        found += [(f"{ident}.{c}: {was} -> {now}", policy.type_changes, "type_changes") for c, was, now in retyped]
+        for what, verdict, key in found:
+            if ident in full_refresh or verdict == "allow":
+                continue
+            if verdict == "block":
+                blocked.append((table, f"{what} (schema_changes.{key}: block)"))
+            elif log is not None:
+                log.warning(f"schema change published: {what} (older snapshots keep the old column)")
+    if blocked:
+        refresh = " ".join(f"--full-refresh {m}" for m in sorted({table for table, _ in blocked}))
         raise RuntimeFailure(
-            f"{len(problems)} published table(s) cannot take this run's column types, so it publishes nothing: "
-            + "; ".join(problems),
-            hint="cast the column back to its published type in the model, or publish it under a new column "
-                 "name (Iceberg widens int to bigint, float to double and decimal precision only)")
+            f"this run changes {len(blocked)} published column(s) in a way governance blocks, so it publishes "
+            f"nothing: {'; '.join(what for _, what in blocked)}",
+            hint=f"to publish the new schema (older snapshots keep the old one): "
+                 f"floe run {ctx.project_dir.name} {refresh}; or keep the column's type and name in the model")
+    return changes
+
+
+def drop_local_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> None:
+    """Drop ``(schema, table)`` relations from the run's DuckDB file (a full refresh: dbt builds them
+    again from all of their input, a seed with its new column types)."""
+    pairs = list(names)
+    if not pairs or not ctx.duckdb_path.exists():
+        return
+    import duckdb
+
+    db = ctx.duckdb_path.stem
+    con = duckdb.connect(str(ctx.duckdb_path))
+    try:
+        for schema, table in pairs:
+            row = con.execute("select table_type from information_schema.tables where table_catalog = ? "
+                              "and table_schema = ? and table_name = ?", [db, schema, table]).fetchone()
+            if row is not None:
+                kind = "view" if row[0] == "VIEW" else "table"
+                con.execute(f'drop {kind} "{db}"."{schema}"."{table}"')
+    finally:
+        con.close()
 
 
 def _drop_created(catalog: Any, staged: list[StagedTable]) -> None:
@@ -146,26 +211,9 @@ def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def apply_table_properties(ctx: RunContext, identifiers: Iterable[str]) -> None:
-    """Tables dbt wrote straight into the catalog get the governance properties (one commit each,
-    only when something changes)."""
-    catalog = load_catalog(ctx)
-    wanted = ctx.table_properties()
-    for ident in identifiers:
-        if not catalog.table_exists(ident):
-            continue
-        table = catalog.load_table(ident)
-        if any(table.properties.get(k) != v for k, v in wanted.items()):
-            with table.transaction() as tx:
-                tx.set_properties(wanted)
-
-
 def stage_for_dbt(ctx: RunContext, identifiers: Iterable[str]) -> None:
-    """Where dbt reads local DuckDB tables (the embedded default), copy ingested Iceberg tables into
-    the run's DuckDB file under the same ``<namespace>.<table>``, as seeds are, so a model's
-    ``source()`` resolves there exactly as it does against an attached catalog."""
-    if ctx.artifacts.dbt.vars.get("floe_materialized") != "table":
-        return  # dbt attaches the catalog and reads the Iceberg tables themselves
+    """Copy ingested Iceberg tables into the run's DuckDB file (where dbt builds) under the same
+    ``<namespace>.<table>``, as seeds are, so a model's ``source()`` resolves there."""
     import duckdb
 
     catalog = load_catalog(ctx)

@@ -92,6 +92,9 @@ class ModelRunObserver:
         self.run_id = run_id
         self.trace_id: str | None = None
         self.exported: list[Any] = []
+        self.full_refresh: set[str] = set()
+        """Tables this run rebuilds from scratch (``floe run --full-refresh``)."""
+        self.log: Any = None
         self._kept = False
         self._catalog: Any = None
         a = ctx.artifacts
@@ -120,15 +123,11 @@ class ModelRunObserver:
         return TableRef(self.lineage.namespace, f"{ns}.{table}", columns or [])
 
     def publish(self) -> None:
-        """After dbt: embedded tables go to Iceberg; then per-node spans and lineage."""
-        if not self.ctx.catalog_attached:
-            from floe.runtime.iceberg import publish_tables
+        """After dbt and the audit: the run's tables go to Iceberg together; then per-node spans and lineage."""
+        from floe.runtime.iceberg import publish_tables
 
-            self.exported = publish_tables(self.ctx, list(self.tables.values()))
-        else:
-            from floe.runtime.iceberg import apply_table_properties
-
-            apply_table_properties(self.ctx, [".".join(t) for t in self.tables.values()])
+        self.exported = publish_tables(self.ctx, list(self.tables.values()), full_refresh=self.full_refresh,
+                                       log=self.log)
         self.record_nodes()
 
     def record_nodes(self) -> None:

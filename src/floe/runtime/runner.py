@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError, RunInterrupted, RunsFailed, RuntimeFailure
-from floe.plugins.interfaces import InProcessRun, PlatformRun
+from floe.plugins.interfaces import InProcessRun, PlatformRun, RunOptions
 
 
 @dataclass
@@ -36,7 +36,8 @@ class _Launched:
     started: float  # monotonic, for the reported duration
 
 
-def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any = None) -> list[RunResult]:
+def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any = None,
+                       options: RunOptions | None = None) -> list[RunResult]:
     """Launch each product's job through the manifest's orchestrator plugin (``OrchestratorPlugin.launch``
     on its platform service), then follow them all to the end (they run concurrently, up to the
     orchestrator's ``max_concurrent_runs``).
@@ -51,7 +52,8 @@ def launch_on_platform(compiled: Sequence[Callable[[], Path]], *, console: Any =
     # Compiling and parsing stay on this thread (dbt is not thread-safe); the code location reload
     # and the launch (waits on the orchestrator) overlap with preparing the next product.
     with ThreadPoolExecutor(max_workers=max(len(compiled), 1)) as pool:
-        pending = [pool.submit(_reload_and_launch, _prepare(artifacts), console) for artifacts in compiled]
+        pending = [pool.submit(_reload_and_launch, _prepare(artifacts, options), console, options)
+                   for artifacts in compiled]
         runs = [p.result() for p in pending]
     results: dict[str, RunResult] = {}
     failures: dict[str, RuntimeFailure] = {}
@@ -74,13 +76,14 @@ class _Prepared:
     started: float
 
 
-def _prepare(compiled: Callable[[], Path]) -> _Prepared:
+def _prepare(compiled: Callable[[], Path], options: RunOptions | None) -> _Prepared:
     from floe.runtime.context import RunContext
     from floe.runtime.dbt import ensure_dbt_manifest
 
     started = time.monotonic()
     artifacts_path = compiled()
     ctx = RunContext.load(artifacts_path)
+    check_options(ctx, options)
     _check_telemetry(ctx)
     url = ctx.orchestrator_plugin().service_url()
     if not url:
@@ -91,12 +94,12 @@ def _prepare(compiled: Callable[[], Path]) -> _Prepared:
     return _Prepared(ctx, url, max(artifacts_path.stat().st_mtime, dbt_manifest.stat().st_mtime), started)
 
 
-def _reload_and_launch(prepared: _Prepared, console: Any) -> _Launched:
+def _reload_and_launch(prepared: _Prepared, console: Any, options: RunOptions | None) -> _Launched:
     ctx, url = prepared.ctx, prepared.url
     launched = time.time()
     # the manifest's orchestrator reloads the product's definitions if they are older than this
     # compile, then launches its job
-    run = ctx.orchestrator_plugin().launch(ctx.artifacts, changed=prepared.changed)
+    run = ctx.orchestrator_plugin().launch(ctx.artifacts, changed=prepared.changed, options=options)
     if console:
         console.print(f"[bold]{ctx.artifacts.metadata.product_name}[/]: launched run {run.run_id} on {url}")
     return _Launched(ctx, run, url, launched, prepared.started)
@@ -130,7 +133,8 @@ def _follow(run: _Launched, console: Any) -> RunResult:
                      run_id=run.run.run_id)
 
 
-def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None) -> RunResult:
+def execute(artifacts_path: Path, *, console: Any = None, started: float | None = None,
+            options: RunOptions | None = None) -> RunResult:
     from floe.runtime.context import RunContext
     from floe.runtime.definitions import ProductSteps
     from floe.runtime.iceberg import row_counts
@@ -138,6 +142,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
 
     started = started or time.monotonic()
     ctx = RunContext.load(artifacts_path)
+    check_options(ctx, options)
     _check_telemetry(ctx)
     name = ctx.artifacts.metadata.product_name
     if console:
@@ -148,7 +153,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         launched = time.time()
         with log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             # the manifest's orchestrator builds the product's definitions and runs its job here, once
-            result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx))
+            result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx), options)
     if result.interrupted:
         raise RunInterrupted(f"{name}: run {result.run_id} interrupted before it published its models' tables",
                              run_id=result.run_id, hint=f"run it again when you are ready; full log: {log_path}")
@@ -166,6 +171,22 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
         console.print(f"[green]{name}[/]: succeeded in {time.monotonic() - started:.1f}s (log: {log_path})")
     return RunResult(product=name, success=True, seconds=time.monotonic() - started, marts=counts,
                      artifacts_path=artifacts_path)
+
+
+def check_options(ctx: Any, options: RunOptions | None) -> None:
+    """Refuse options naming what the product does not have, before anything runs.
+
+    Raises:
+        FloeError: a ``--full-refresh`` name is none of the product's models or seeds (all listed).
+    """
+    if options is None:
+        return
+    a = ctx.artifacts
+    known = [*(m.name for m in a.transforms.models), *a.transforms.seeds]
+    unknown = [n for n in options.full_refresh if n not in known]
+    if unknown:
+        raise FloeError(f"--full-refresh {', '.join(unknown)}: not a model or seed of {a.metadata.product_name}",
+                        hint=f"name one of: {', '.join(sorted(known))}")
 
 
 def _check_telemetry(ctx: Any) -> None:

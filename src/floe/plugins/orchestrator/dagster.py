@@ -9,7 +9,7 @@ from floe.config._base import Url
 from floe.config.plugins import PluginConfig
 from floe.plugins._http import http_ok
 from floe.plugins.base import HealthState, HealthStatus
-from floe.plugins.interfaces import InProcessRun, OrchestratorPlugin, PlatformRun, RunSteps
+from floe.plugins.interfaces import InProcessRun, OrchestratorPlugin, PlatformRun, RunOptions, RunSteps
 from floe.plugins.local import LocalPlatform, ServiceSpec, port_of
 
 if TYPE_CHECKING:
@@ -97,23 +97,24 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
         return build_definitions(product)
 
-    def run_in_process(self, product: RunSteps) -> InProcessRun:
+    def run_in_process(self, product: RunSteps, options: RunOptions | None = None) -> InProcessRun:
         from floe.plugins.orchestrator.dagster_definitions import run_in_process
 
-        return run_in_process(product)
+        return run_in_process(product, options or RunOptions())
 
     def schedule_problem(self, cron: str) -> str | None:
         return cron_problem(cron)
 
-    def launch(self, artifacts: CompiledArtifacts, *, changed: float) -> PlatformRun:
+    def launch(self, artifacts: CompiledArtifacts, *, changed: float, options: RunOptions | None = None) -> PlatformRun:
         from floe.plugins.orchestrator import dagster_client
         from floe.plugins.orchestrator.dagster_definitions import job_name
 
         url = self.service_url()
         if url is None:
-            return super().launch(artifacts, changed=changed)
+            return super().launch(artifacts, changed=changed, options=options)
         # one code location per product, named after it (the platform's workspace)
-        return dagster_client.launch(url, artifacts.metadata.product_name, job_name(artifacts), changed=changed)
+        return dagster_client.launch(url, artifacts.metadata.product_name, job_name(artifacts), changed=changed,
+                                     tags=(options or RunOptions()).tags())
 
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         if self.config is None:

@@ -4,7 +4,7 @@ how the dagster orchestrator plugin launches and follows platform runs."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,13 +65,14 @@ class DagsterClient:
         raise RuntimeFailure(f"code location {name} did not load within {timeout:.0f}s",
                              hint="`floe platform logs dagster-webserver`")
 
-    def launch(self, location: str, job: str) -> str:
+    def launch(self, location: str, job: str, tags: Mapping[str, str] | None = None) -> str:
         data = self.query("""mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
             ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
             ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message }
             ... on PipelineNotFoundError { message } } }""",
             {"p": {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
-                                "jobName": job}, "runConfigData": {}}})
+                                "jobName": job}, "runConfigData": {},
+                    "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}}})
         result = data["launchRun"]
         if result["__typename"] != "LaunchRunSuccess":
             detail = result.get("message") or result.get("errors")
@@ -130,14 +131,14 @@ class DagsterRun:
         return [readable_step_error(m) for m in self.client.failure_messages(self.run_id)]
 
 
-def launch(url: str, location: str, job: str, *, changed: float) -> DagsterRun:
+def launch(url: str, location: str, job: str, *, changed: float, tags: Mapping[str, str] | None = None) -> DagsterRun:
     """Reload the product's code location unless it loaded after ``changed`` (an unchanged compile
     rewrites nothing), then launch its job."""
     client = DagsterClient(url)
     if client.loaded_since(location) < changed:
         client.reload_location(location)
         client.wait_loaded(location)
-    return DagsterRun(client, client.launch(location, job))
+    return DagsterRun(client, client.launch(location, job, tags))
 
 
 def readable_step_error(message: str) -> str:

@@ -10,6 +10,7 @@ sensors that always name their job.
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError
+from floe.plugins.interfaces import RunOptions
 from floe.plugins.orchestrator.dagster_service import PRODUCT_TAG
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def build_definitions(product: "RunSteps") -> Any:
         no_tests = [] if plan.dbt_tests else ["--exclude-resource-type", "test"]
         # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
         # observer has recorded the failed run's spans and lineage.
-        with product.models(context.run.run_id, context.log) as observer:
+        options = RunOptions.from_tags(context.run.tags)
+        with product.models(context.run.run_id, context.log, options) as observer:
             if plan.blocking:
                 # `dbt build` runs tests right after each model and skips everything downstream of a failure.
                 yield from watch_dbt(observer, dbt.cli(["build", *vars_arg, *no_tests], context=context))
@@ -63,7 +65,10 @@ def build_definitions(product: "RunSteps") -> Any:
 
             # SIGINT while publishing waits for it to end: all of this run's tables are published, not some
             with capture_interrupts():
-                observer.publish()
+                try:
+                    observer.publish()
+                except FloeError as exc:  # a refused publish says why and what to do, as the checks do
+                    raise dg.Failure(description=str(exc)) from exc
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
@@ -101,14 +106,14 @@ def watch_dbt(observer: "RunObserver", invocation: Any) -> Any:
             observer.dbt_results(results)
 
 
-def run_in_process(product: "RunSteps") -> "InProcessRun":
+def run_in_process(product: "RunSteps", options: "RunOptions") -> "InProcessRun":
     """Execute the product's job in this process; its output goes wherever stdout/stderr go."""
     from floe.plugins.interfaces import InProcessRun
     from floe.plugins.orchestrator.dagster_client import readable_step_error
 
     job = build_definitions(product).resolve_job_def(job_name(product.artifacts))
     result = job.execute_in_process(
-        raise_on_error=False,
+        raise_on_error=False, tags=options.tags(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     failures = [event.step_failure_data.error for event in result.all_events

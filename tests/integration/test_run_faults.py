@@ -1,0 +1,138 @@
+"""Ctrl-C during an embedded run's dbt step is an interrupt, not a model failure: exit 130, a message
+saying so, every published table as it was, and the next run starts clean (FLOE-RUN-LOCK). A run
+killed while it publishes leaves all of its tables as they were or all of them new (FLOE-RUN-ATOMIC)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.conftest import copy_demo
+
+from floe.app import run_product
+from floe.runtime.context import RunContext
+from floe.runtime.iceberg import load_catalog
+
+pytestmark = [pytest.mark.integration, pytest.mark.requirement("FLOE-RUN-LOCK")]
+
+
+def _snapshots(ctx: RunContext) -> dict[str, int]:
+    catalog = load_catalog(ctx)
+    return {".".join(t): catalog.load_table(t).current_snapshot().snapshot_id
+            for ns in ("iot_telemetry", "iot_telemetry_raw") for t in catalog.list_tables(ns)}
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout:.0f}s: {what}")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunContext]:
+    """A copy of demo/ whose iot-telemetry has published once on the embedded manifest."""
+    demo = copy_demo(tmp_path_factory.mktemp("interrupt"))
+    first = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    assert first.success and first.artifacts_path is not None
+    return demo, RunContext.load(first.artifacts_path)
+
+
+def _floe_run(demo: Path) -> subprocess.Popen[str]:
+    floe = Path(sys.executable).parent / "floe"
+    return subprocess.Popen([str(floe), "run", "iot-telemetry", "--manifest", "manifest.embedded.yaml"], cwd=demo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigint_during_dbt_exits_130_and_publishes_nothing(published: tuple[Path, RunContext]) -> None:
+    demo, ctx = published
+    before = _snapshots(ctx)
+    latest = ctx.out_dir / "logs" / "run.log"
+    previous = latest.resolve()
+
+    proc = _floe_run(demo)
+    try:
+        _wait_for(lambda: latest.resolve() != previous and "Running dbt command" in latest.read_text(),
+                  "the second run's dbt step started")
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted before it published" in err and "fix the model" not in err, err
+    assert _snapshots(ctx) == before
+    again = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    assert again.success  # the lock went with the interrupted process
+
+
+@pytest.mark.requirement("FLOE-RUN-ATOMIC")
+def test_sigkill_while_publishing_leaves_every_table_as_it_was_or_all_new(published: tuple[Path, RunContext]) -> None:
+    """The run is killed (SIGKILL: no handler runs) once its publish has begun writing data files: every
+    table is then either as before the run or, all of them, as after it; the next run succeeds."""
+    demo, ctx = published
+    before = _snapshots(ctx)
+    warehouse = Path(ctx.warehouse_root.removeprefix("file://"))
+    started = time.time()
+
+    def staging() -> bool:  # a data file newer than this run's start: the publish is staging tables
+        return any(f.stat().st_mtime > started for f in warehouse.rglob("*.parquet"))
+
+    proc = _floe_run(demo)
+    try:
+        _wait_for(staging, "the run's publish wrote its first data file", timeout=300)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    after_kill = _snapshots(ctx)
+    changed = {t for t in before if after_kill.get(t) != before[t]}
+    assert set(after_kill) == set(before) and changed in (set(), set(before)), sorted(changed)
+    again = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    assert again.success and again.marts and all(n > 0 for n in again.marts.values()), again
+    after = _snapshots(ctx)
+    assert all(after[t] != before[t] for t in before)
+
+
+@pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
+def test_a_type_change_publishes_nothing_until_a_full_refresh_of_its_model(published: tuple[Path, RunContext]) -> None:
+    """stg_maintenance.duration_hours goes double -> varchar: governance blocks it (type_changes: block),
+    the run names the column, both types and the command; that command publishes it as a new snapshot
+    whose older snapshots still read doubles."""
+    import pyarrow as pa
+
+    from floe.errors import RuntimeFailure
+    from floe.plugins.interfaces import RunOptions
+
+    demo, ctx = published
+    model = demo / "iot-telemetry" / "models" / "staging" / "stg_maintenance.sql"
+    model.write_text(model.read_text().replace("cast(duration_hours as double)", "cast(duration_hours as varchar)"))
+    before = _snapshots(ctx)
+    with pytest.raises(RuntimeFailure) as err:
+        run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    text = str(err.value)
+    assert "iot_telemetry.stg_maintenance.duration_hours: double -> string" in text, text
+    assert "floe run iot-telemetry --full-refresh stg_maintenance" in text and "Traceback" not in text, text
+    assert _snapshots(ctx) == before
+
+    fixed = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml",
+                        options=RunOptions(full_refresh=("stg_maintenance",)))
+    assert fixed.success
+    after = _snapshots(ctx)
+    assert all(after[t] != before[t] for t in before)
+    table = load_catalog(ctx).load_table("iot_telemetry.stg_maintenance")
+    assert str(table.schema().find_field("duration_hours").field_type) == "string"
+    old = table.scan(snapshot_id=before["iot_telemetry.stg_maintenance"]).to_arrow()
+    assert old.num_rows > 0 and old.schema.field("duration_hours").type == pa.float64()
