@@ -106,6 +106,46 @@ def test_sigkill_while_publishing_leaves_every_table_as_it_was_or_all_new(publis
     assert all(after[t] != before[t] for t in before)
 
 
+@pytest.mark.requirement("FLOE-RUN-ATOMIC")
+def test_a_reader_polling_during_a_publish_never_sees_two_runs_mixed(published: tuple[Path, RunContext]) -> None:
+    """A consumer reads every table of the product, one after the other, again and again while a run
+    publishes. The run's commit moves all of them at once, so within one pass a table read after one that
+    is already new is new too; every snapshot it sees is the previous run's or this run's, and all of
+    this run's snapshots name it (``floe.run`` in their summaries)."""
+    import threading
+
+    demo, ctx = published
+    before = _snapshots(ctx)
+    order = sorted(before)
+    passes: list[list[int]] = []
+    stop = threading.Event()
+    reader = load_catalog(ctx)
+
+    def poll() -> None:
+        while not stop.is_set():
+            passes.append([reader.load_table(t).current_snapshot().snapshot_id for t in order])
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        result = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert result.success
+    after = _snapshots(ctx)
+    old, new = [before[t] for t in order], [after[t] for t in order]
+    assert all(o != n for o, n in zip(old, new, strict=True))
+    assert passes and passes[0] == old and passes[-1] == new, "the reader saw neither side of the publish"
+    for seen in passes:
+        state = ["old" if s == o else "new" if s == n else f"other {s}" for s, o, n in zip(seen, old, new, strict=True)]
+        first_new = state.index("new") if "new" in state else len(state)
+        assert state[:first_new] == ["old"] * first_new and state[first_new:] == ["new"] * (len(state) - first_new), \
+            dict(zip(order, state, strict=True))
+    runs = {reader.load_table(t).current_snapshot().summary["floe.run"] for t in order}
+    assert len(runs) == 1 and runs != {None}, runs
+
+
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")
 def test_a_type_change_publishes_nothing_until_a_full_refresh_of_its_model(published: tuple[Path, RunContext]) -> None:
     """stg_maintenance.duration_hours goes double -> varchar: governance blocks it (type_changes: block),

@@ -92,8 +92,9 @@ def test_a_publish_makes_every_table_visible_in_one_catalog_commit(tmp_path: Pat
     assert run.rows() == {"p.stg": 3, "p.mart": 3}
     first = run.snapshots()
     run.build(5)
-    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    publish_tables(run, TABLES, run_id="run-2")  # type: ignore[arg-type]
     assert run.rows() == {"p.stg": 5, "p.mart": 5}
+    assert {run.catalog().load_table(f"p.{t}").current_snapshot().summary["floe.run"] for _, t in TABLES} == {"run-2"}
     second = run.snapshots()
     assert all(second[t] != first[t] for t in first)
     # one SQL transaction moved both pointers: both tables' new metadata came in the same commit

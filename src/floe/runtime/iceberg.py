@@ -1,4 +1,4 @@
-"""Iceberg writes for the embedded default: DuckDB tables -> PyIceberg (SQLite catalog, local files)."""
+"""Iceberg publishing: a run's local DuckDB tables -> PyIceberg, staged and committed together (write-audit-publish)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from typing import Any
 from floe._iceberg import StagedTable, _iceberg_compatible, open_catalog
 from floe.errors import RuntimeFailure
 from floe.runtime.context import RunContext
+
+RUN_PROPERTY = "floe.run"
+"""Snapshot summary property: the run that published the snapshot (its OpenLineage run id)."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,8 @@ def read_local_table(con: Any, ctx: RunContext, schema: str, table: str) -> Any:
     return con.execute(f'select * from "{db}"."{schema}"."{table}"').to_arrow_table()  # noqa: S608
 
 
-def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, full_refresh: Set[str] = frozenset(),
-                   log: Any = None) -> list[ExportedTable]:
+def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, run_id: str = "",
+                   full_refresh: Set[str] = frozenset(), log: Any = None) -> list[ExportedTable]:
     """Publish ``(schema, table)`` pairs of the run's DuckDB file to Iceberg, all together: each table's
     new contents are staged first (data files written, nothing visible), then the catalog plugin
     commits them (``CatalogPlugin.commit_tables``: one commit for the product where the catalog can).
@@ -38,6 +41,7 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, full_re
     A column dropped or retyped (other than widened) follows governance.schema_changes, except in the
     ``full_refresh`` tables (``schema.table``), which take every change; a blocked change stages nothing.
     A failed commit publishes nothing, and tables this publish created (empty) are dropped again.
+    Every snapshot it commits names ``run_id`` in its summary (``floe.run``).
 
     Raises:
         RuntimeFailure: a blocked schema change, or a refused commit; nothing was published.
@@ -59,7 +63,7 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, full_re
             for schema, table in pairs:
                 ident = f"{schema}.{table}"
                 data = _iceberg_compatible(read_local_table(con, ctx, schema, table))
-                staged.append(_stage(catalog, ident, data, props, changes.get(ident)))
+                staged.append(_stage(catalog, ident, data, props, changes.get(ident), run_id))
                 published.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
             ctx.catalog_plugin().commit_tables(catalog, staged)
     except CommitFailedException as exc:
@@ -83,7 +87,8 @@ class _SchemaChange:
     """``(column, published type, new type)``"""
 
 
-def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _SchemaChange | None) -> StagedTable:
+def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _SchemaChange | None,
+           run_id: str) -> StagedTable:
     """``ident``'s change to hold ``data``, written but not committed: dropped and retyped columns are
     deleted (a retyped one comes back with its new type and a new field id), new ones added by name."""
     from pyiceberg.table.update import AssertTableUUID
@@ -106,10 +111,11 @@ def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _
             update.union_by_name(data.schema)
         if any(table.properties.get(k) != v for k, v in props.items()):
             tx.set_properties(props)
+    summary = {RUN_PROPERTY: run_id} if run_id else {}
     if previous is None:
-        tx.append(data)  # nothing to replace (an overwrite would warn that it deleted nothing)
+        tx.append(data, snapshot_properties=summary)  # nothing to replace (an overwrite would warn it deleted nothing)
     else:
-        tx.overwrite(data)
+        tx.overwrite(data, snapshot_properties=summary)
     # what Transaction.commit_transaction adds itself: the change applies to this very table
     requirements = (*tx._requirements, AssertTableUUID(uuid=table.metadata.table_uuid))
     return StagedTable(ident, table, requirements, tx._updates,

@@ -126,8 +126,8 @@ class ModelRunObserver:
         """After dbt and the audit: the run's tables go to Iceberg together; then per-node spans and lineage."""
         from floe.runtime.iceberg import publish_tables
 
-        self.exported = publish_tables(self.ctx, list(self.tables.values()), full_refresh=self.full_refresh,
-                                       log=self.log)
+        self.exported = publish_tables(self.ctx, list(self.tables.values()), run_id=self.run_id,
+                                       full_refresh=self.full_refresh, log=self.log)
         self.record_nodes()
 
     def record_nodes(self) -> None:
