@@ -176,3 +176,32 @@ def test_a_type_change_publishes_nothing_until_a_full_refresh_of_its_model(publi
     assert str(table.schema().find_field("duration_hours").field_type) == "string"
     old = table.scan(snapshot_id=before["iot_telemetry.stg_maintenance"]).to_arrow()
     assert old.num_rows > 0 and old.schema.field("duration_hours").type == pa.float64()
+
+
+@pytest.mark.requirement("FLOE-RUN-ATOMIC")
+def test_a_copied_product_folder_writes_nothing_into_the_originals_tables(published: tuple[Path, RunContext]) -> None:
+    """A copy of the product's folder (same metadata.name) fails before dbt, naming both folders, and
+    leaves every table as it was; `--take-over` moves the product to the copy, and then the original
+    folder is the one refused."""
+    import shutil
+
+    from floe.errors import RuntimeFailure
+    from floe.plugins.interfaces import RunOptions
+
+    demo, ctx = published
+    copy = demo / "iot-telemetry-copy"
+    shutil.copytree(demo / "iot-telemetry", copy, ignore=shutil.ignore_patterns("target", "logs"))
+    before = _snapshots(ctx)
+    with pytest.raises(RuntimeFailure) as err:
+        run_product(copy, manifest_path=demo / "manifest.embedded.yaml")
+    text = str(err.value)
+    assert "published by the product folder iot-telemetry, not by this one (iot-telemetry-copy)" in text, text
+    assert "floe run iot-telemetry-copy --take-over" in text and "Traceback" not in text, text
+    assert _snapshots(ctx) == before
+
+    moved = run_product(copy, manifest_path=demo / "manifest.embedded.yaml", options=RunOptions(take_over=True))
+    assert moved.success
+    assert all(_snapshots(ctx)[t] != before[t] for t in before)
+    with pytest.raises(RuntimeFailure) as err:
+        run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    assert "published by the product folder iot-telemetry-copy, not by this one (iot-telemetry)" in str(err.value)

@@ -19,7 +19,7 @@ from floe.contract import SchemaChanges
 from floe.errors import FloeError, RuntimeFailure
 from floe.plugins.catalog.sql import SqlCatalogConfig, SqlCatalogPlugin
 from floe.plugins.interfaces import CatalogPlugin, RunOptions
-from floe.runtime.iceberg import drop_local_tables, publish_tables
+from floe.runtime.iceberg import check_ownership, drop_local_tables, publish_tables
 from floe.runtime.runner import check_options
 
 pytestmark = pytest.mark.requirement("FLOE-RUN-ATOMIC")
@@ -38,14 +38,19 @@ class _Run:
         self.project_dir = tmp / "my-product"
         self.policy(SchemaChanges())
 
-    def policy(self, changes: SchemaChanges) -> None:
-        self.artifacts = SimpleNamespace(governance=SimpleNamespace(schema_changes=changes))
+    def policy(self, changes: SchemaChanges, folder: str = "my-product") -> None:
+        self.artifacts = SimpleNamespace(governance=SimpleNamespace(schema_changes=changes),
+                                         identity=SimpleNamespace(folder=folder),
+                                         metadata=SimpleNamespace(product_name="p"))
+
+    def table_identifiers(self) -> list[str]:
+        return [f"{s}.{t}" for s, t in TABLES]
 
     def catalog_properties(self) -> dict[str, str]:
         return {"type": "sql", "uri": f"sqlite:///{self.tmp / 'catalog.db'}", "warehouse": (self.tmp / "w").as_uri()}
 
     def table_properties(self) -> dict[str, str]:
-        return {"floe.data-retention-days": "30"}
+        return {"floe.data-retention-days": "30", "floe.owner": self.artifacts.identity.folder}
 
     def catalog_plugin(self) -> CatalogPlugin:
         return self.plugin
@@ -328,3 +333,24 @@ def test_the_rest_commit_refused_or_missing(tmp_path: Path) -> None:
     with pytest.raises(CommitFailedException):
         commit_rest_transaction(_RestCatalog(409, "branch main has changed"), staged)
     assert commit_rest_transaction(_RestCatalog(404), staged) is False  # the caller commits another way
+
+
+def test_a_second_folder_with_the_same_name_writes_nothing_until_it_takes_over(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    before = run.published_then_rebuilt()
+    run.policy(SchemaChanges(), folder="my-product-copy")
+    with pytest.raises(RuntimeFailure) as err:
+        check_ownership(run)  # type: ignore[arg-type]
+    message, hint = err.value.message, str(err.value.hint)
+    assert "published by the product folder my-product, not by this one (my-product-copy)" in message, message
+    assert "p.mart" in message and "p.stg" in message
+    assert "floe run my-product-copy --take-over" in hint
+    with pytest.raises(RuntimeFailure):  # the publish checks again
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert run.snapshots() == before
+    check_ownership(run, take_over=True)  # type: ignore[arg-type]
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert {run.catalog().load_table(f"p.{t}").properties["floe.owner"] for _, t in TABLES} == {"my-product-copy"}
+    run.policy(SchemaChanges())  # the first folder is now the other one
+    with pytest.raises(RuntimeFailure):
+        check_ownership(run)  # type: ignore[arg-type]

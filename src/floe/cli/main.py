@@ -192,6 +192,9 @@ def run(
         "--full-refresh", metavar="MODEL",
         help="Rebuild this model or seed from scratch and publish its new schema (dropped columns, changed "
              "types); older snapshots keep the old one. Repeatable; one product only")] = None,
+    take_over: Annotated[bool, typer.Option(
+        "--take-over", help="This folder takes the product's tables over from the folder that published "
+                            "them (a product moved to another folder)")] = False,
 ) -> None:
     """Compile and run data products: in-process on the embedded default, one after the other; with
     --platform, launched together on the platform's Dagster."""
@@ -204,7 +207,7 @@ def run(
         raise FloeError("--full-refresh names models of one product; this run has "
                         f"{len(products)} ({', '.join(str(p) for p in products)})",
                         hint="run the product with the model to refresh on its own")
-    options = RunOptions(full_refresh=tuple(full_refresh or ()))
+    options = RunOptions(full_refresh=tuple(full_refresh or ()), take_over=take_over)
     with telemetry_session():  # the compile step's spans, like `floe compile`'s
         if platform:
             run_on_platform(products, manifest_path=manifest, console=_console(), options=options)

@@ -466,6 +466,7 @@ def _generate(s: _State) -> None:
         identity=ProductIdentity(
             product_id=f"{spec.metadata.labels.get('domain', 'default')}.{slug}", slug=slug,
             domain=spec.metadata.labels.get("domain", "default"), namespace=slug, raw_namespace=f"{slug}_raw",
+            folder=Path(os.path.relpath(s.spec_path.resolve().parent, s.manifest_path.resolve().parent)).as_posix(),
         ),
         paths=ArtifactPaths(project_dir=os.path.relpath(s.project.root, out_dir), warehouse=warehouse_rel),
         plugins=_plugin_refs(s),

@@ -33,6 +33,9 @@ class ProductIdentity(FloeModel):
     domain: str
     namespace: str
     raw_namespace: str
+    folder: str = ""
+    """The product's folder relative to the manifest's folder (POSIX): the owner recorded on every table
+    the product publishes (``floe.owner``), so a second folder with the same name cannot write them."""
 
 
 class ArtifactPaths(FloeModel):

@@ -125,15 +125,22 @@ class RunOptions:
     model reads all of its input again), and their published tables take dropped columns and type
     changes whatever governance.schema_changes says (the history stays in older snapshots)."""
 
+    take_over: bool = False
+    """This product folder takes the product's tables over from the folder that published them (a moved
+    product); without it, a table another folder owns fails the run."""
+
     FULL_REFRESH_TAG: ClassVar[str] = "floe/full_refresh"
+    TAKE_OVER_TAG: ClassVar[str] = "floe/take_over"
 
     def tags(self) -> dict[str, str]:
-        return {self.FULL_REFRESH_TAG: ",".join(self.full_refresh)} if self.full_refresh else {}
+        tags = {self.FULL_REFRESH_TAG: ",".join(self.full_refresh)} if self.full_refresh else {}
+        return {**tags, self.TAKE_OVER_TAG: "true"} if self.take_over else tags
 
     @classmethod
     def from_tags(cls, tags: Mapping[str, str]) -> RunOptions:
         value = tags.get(cls.FULL_REFRESH_TAG, "")
-        return cls(full_refresh=tuple(n for n in value.split(",") if n))
+        return cls(full_refresh=tuple(n for n in value.split(",") if n),
+                   take_over=tags.get(cls.TAKE_OVER_TAG) == "true")
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ class RunSteps(Protocol):
         """The dbt CLI the manifest's dbt plugin runs."""
         ...
 
-    def ingest(self, run_id: str, log: Any) -> list[IngestedTable]:
+    def ingest(self, run_id: str, log: Any, options: RunOptions | None = None) -> list[IngestedTable]:
         """The ingestion step (nothing when the product declares no sources); raises FloeError."""
         ...
 

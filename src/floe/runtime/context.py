@@ -27,6 +27,9 @@ from floe.plugins.interfaces import (
 )
 from floe.plugins.types import PluginType
 
+OWNER_PROPERTY = "floe.owner"
+"""Table property: the product folder (relative to the manifest's) that publishes the table."""
+
 
 @dataclass(frozen=True)
 class RunContext:
@@ -154,7 +157,16 @@ class RunContext:
         return load_catalog(self)
 
     def table_properties(self) -> dict[str, str]:
-        return self.catalog_plugin().table_properties(self.artifacts.governance)
+        """The governance's table properties, and the product folder that owns the table (``floe.owner``)."""
+        owner = {OWNER_PROPERTY: self.artifacts.identity.folder} if self.artifacts.identity.folder else {}
+        return {**self.catalog_plugin().table_properties(self.artifacts.governance), **owner}
+
+    def table_identifiers(self) -> list[str]:
+        """Every table the product writes: seeds and ingested tables, then models."""
+        a = self.artifacts
+        raw = [*a.transforms.seeds, *(s.name for s in a.ingestion)]
+        return [*(f"{a.identity.raw_namespace}.{t}" for t in raw),
+                *(f"{a.identity.namespace}.{m.name}" for m in a.transforms.models)]
 
 
 def env_flag(name: str) -> bool:

@@ -45,22 +45,26 @@ class ProductSteps:
     def dbt_executable(self) -> str:
         return self.ctx.dbt_plugin().executable()
 
-    def ingest(self, run_id: str, log: Any) -> list[IngestedTable]:
+    def ingest(self, run_id: str, log: Any, options: RunOptions | None = None) -> list[IngestedTable]:
         from floe.runtime.alerts import alert_on_failure
+        from floe.runtime.iceberg import check_ownership
         from floe.runtime.ingest import run_ingestion
 
         with alert_on_failure(self.ctx, run_id=run_id, log=log):
+            if self.artifacts.ingestion:
+                check_ownership(self.ctx, take_over=(options or RunOptions()).take_over)
             return run_ingestion(self.ctx)
 
     @contextmanager
     def models(self, run_id: str, log: Any, options: RunOptions | None = None) -> Iterator[RunObserver]:
         from floe.runtime.alerts import alert_on_failure
-        from floe.runtime.iceberg import drop_local_tables
+        from floe.runtime.iceberg import check_ownership, drop_local_tables
         from floe.runtime.observe import model_run_observer
 
         options = options or RunOptions()
         with alert_on_failure(self.ctx, run_id=run_id, log=log) as alert, model_run_observer(self.ctx) as observer:
             alert.observer = observer
+            check_ownership(self.ctx, take_over=options.take_over)  # before dbt: fail fast, write nothing
             observer.log = log
             refreshed = [observer.tables[name] for name in options.full_refresh if name in observer.tables]
             observer.full_refresh = {".".join(t) for t in refreshed}

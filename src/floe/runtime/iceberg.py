@@ -8,7 +8,7 @@ from typing import Any
 
 from floe._iceberg import StagedTable, _iceberg_compatible, open_catalog
 from floe.errors import RuntimeFailure
-from floe.runtime.context import RunContext
+from floe.runtime.context import OWNER_PROPERTY, RunContext
 
 RUN_PROPERTY = "floe.run"
 """Snapshot summary property: the run that published the snapshot (its OpenLineage run id)."""
@@ -58,7 +58,10 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, run_id:
     staged: list[StagedTable] = []
     try:
         with catalog_errors(catalog.properties.get("uri"), "publishing the run's tables"):
-            changes = _schema_changes(catalog, con, ctx, pairs, full_refresh, log)
+            idents = [f"{schema}.{table}" for schema, table in pairs]
+            existing = {i: catalog.load_table(i) for i in idents if catalog.table_exists(i)}
+            check_ownership(ctx, existing)  # another folder may have taken them since the run started
+            changes = _schema_changes(existing, con, ctx, full_refresh, log)
             published: list[ExportedTable] = []
             for schema, table in pairs:
                 ident = f"{schema}.{table}"
@@ -122,7 +125,7 @@ def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _
                        previous.snapshot_id if previous is not None else None, created)
 
 
-def _schema_changes(catalog: Any, con: Any, ctx: RunContext, pairs: list[tuple[str, str]], full_refresh: Set[str],
+def _schema_changes(existing: dict[str, Any], con: Any, ctx: RunContext, full_refresh: Set[str],
                     log: Any) -> dict[str, _SchemaChange]:
     """Each published table's dropped and retyped columns (Iceberg widens int -> long, float -> double and
     decimal precision in place; any other type change is a retype), judged by governance.schema_changes
@@ -138,14 +141,12 @@ def _schema_changes(catalog: Any, con: Any, ctx: RunContext, pairs: list[tuple[s
     changes: dict[str, _SchemaChange] = {}
     blocked: list[tuple[str, str]] = []  # (table, what)
     db = ctx.duckdb_path.stem
-    for schema, table in pairs:
-        ident = f"{schema}.{table}"
-        if not catalog.table_exists(ident):
-            continue
+    for ident, published in existing.items():
+        schema, table = ident.rsplit(".", 1)
         empty = con.execute(f'select * from "{db}"."{schema}"."{table}" limit 0').to_arrow_table()  # noqa: S608
-        built = catalog._convert_schema_if_needed(_iceberg_compatible(empty).schema)
+        built = published.catalog._convert_schema_if_needed(_iceberg_compatible(empty).schema)
         new = {f.name: f.field_type for f in built.fields}
-        old = {f.name: f.field_type for f in catalog.load_table(ident).schema().fields}
+        old = {f.name: f.field_type for f in published.schema().fields}
         dropped = tuple(name for name in old if name not in new)
         retyped = []
         for name, was in old.items():
@@ -176,6 +177,40 @@ def _schema_changes(catalog: Any, con: Any, ctx: RunContext, pairs: list[tuple[s
             hint=f"to publish the new schema (older snapshots keep the old one): "
                  f"floe run {ctx.project_dir.name} {refresh}; or keep the column's type and name in the model")
     return changes
+
+
+def check_ownership(ctx: RunContext, tables: dict[str, Any] | None = None, *, take_over: bool = False) -> None:
+    """The product's tables belong to the product folder that published them (``floe.owner``): a second
+    folder with the same metadata.name fails here, before it writes anything, naming both folders.
+
+    Args:
+        tables: the published tables to check, loaded; None: every table of the product, from its catalog.
+        take_over: record this folder as the owner of the tables another folder owns (a moved product).
+
+    Raises:
+        RuntimeFailure: a table is owned by another folder (and ``take_over`` is not set).
+    """
+    ours = ctx.artifacts.identity.folder
+    if not ours:
+        return
+    if tables is None:
+        catalog = load_catalog(ctx)
+        tables = {i: catalog.load_table(i) for i in ctx.table_identifiers() if catalog.table_exists(i)}
+    others = {ident: t for ident, t in tables.items() if t.properties.get(OWNER_PROPERTY, ours) != ours}
+    if not others:
+        return
+    if take_over:
+        for table in others.values():
+            with table.transaction() as tx:
+                tx.set_properties({OWNER_PROPERTY: ours})
+        return
+    owners = sorted({t.properties[OWNER_PROPERTY] for t in others.values()})
+    name = ctx.artifacts.metadata.product_name
+    raise RuntimeFailure(
+        f"{name}: {len(others)} of its tables were published by the product folder {', '.join(owners)}, not by "
+        f"this one ({ours}), so this run writes nothing: {', '.join(sorted(others))}",
+        hint=f"two folders share metadata.name {name!r}: give {ours}/floe.yaml a name of its own; if the product "
+             f"moved from {owners[0]} to {ours}, run `floe run {ours} --take-over` once")
 
 
 def drop_local_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> None:

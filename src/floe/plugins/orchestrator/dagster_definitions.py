@@ -15,7 +15,7 @@ from floe.plugins.orchestrator.dagster_service import PRODUCT_TAG
 
 if TYPE_CHECKING:
     from floe.contract import CompiledArtifacts
-    from floe.plugins.interfaces import InProcessRun, RunObserver, RunSteps
+    from floe.plugins.interfaces import InProcessRun, QualityPlan, RunObserver, RunSteps
 
 
 def job_name(artifacts: "CompiledArtifacts") -> str:
@@ -42,33 +42,10 @@ def build_definitions(product: "RunSteps") -> Any:
 
     @dbt_assets(manifest=manifest, name=f"{slug}_dbt", dagster_dbt_translator=Translator())
     def product_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Any:
-        vars_arg = product.dbt_vars_arg()
-        no_tests = [] if plan.dbt_tests else ["--exclude-resource-type", "test"]
-        # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
-        # observer has recorded the failed run's spans and lineage.
-        options = RunOptions.from_tags(context.run.tags)
-        with product.models(context.run.run_id, context.log, options) as observer:
-            if plan.blocking:
-                # `dbt build` runs tests right after each model and skips everything downstream of a failure.
-                yield from watch_dbt(observer, dbt.cli(["build", *vars_arg, *no_tests], context=context))
-            else:
-                yield from watch_dbt(observer, dbt.cli(["seed", *vars_arg], context=context))
-                yield from watch_dbt(observer, dbt.cli(["run", *vars_arg], context=context))
-                if plan.dbt_tests:
-                    yield from watch_dbt(observer, dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
-            # the quality plugin's checks on what dbt built; a blocking failure raises before publishing
-            try:
-                product.check_quality(plan, context.log)
-            except FloeError as exc:  # the step's error is floe's message, as for ingestion
-                raise dg.Failure(description=str(exc)) from exc
-            from dagster._utils.interrupts import capture_interrupts
-
-            # SIGINT while publishing waits for it to end: all of this run's tables are published, not some
-            with capture_interrupts():
-                try:
-                    observer.publish()
-                except FloeError as exc:  # a refused publish says why and what to do, as the checks do
-                    raise dg.Failure(description=str(exc)) from exc
+        try:
+            yield from _models_step(product, plan, RunOptions.from_tags(context.run.tags), context, dbt)
+        except FloeError as exc:  # the step's error is floe's message (what failed, the next step), as for ingestion
+            raise dg.Failure(description=str(exc)) from exc
 
     # The ingestion step (if any), then the dbt build: executing them in the run worker itself saves a
     # second Python process that would import Dagster, dagster-dbt and these definitions all over again.
@@ -91,6 +68,30 @@ def build_definitions(product: "RunSteps") -> Any:
         resources={"dbt": DbtCliResource(project_dir=str(product.project_dir), profiles_dir=str(product.profiles_dir),
                                          target=artifacts.dbt.target, dbt_executable=product.dbt_executable())},
     )
+
+
+def _models_step(product: "RunSteps", plan: "QualityPlan", options: RunOptions, context: Any, dbt: Any) -> Any:
+    """The dbt build, the audit (quality checks) and the publish of one run."""
+    vars_arg = product.dbt_vars_arg()
+    no_tests = [] if plan.dbt_tests else ["--exclude-resource-type", "test"]
+    # Alerts go out from here, where every run executes (scheduled and sensor runs too), after the
+    # observer has recorded the failed run's spans and lineage.
+    with product.models(context.run.run_id, context.log, options) as observer:
+        if plan.blocking:
+            # `dbt build` runs tests right after each model and skips everything downstream of a failure.
+            yield from watch_dbt(observer, dbt.cli(["build", *vars_arg, *no_tests], context=context))
+        else:
+            yield from watch_dbt(observer, dbt.cli(["seed", *vars_arg], context=context))
+            yield from watch_dbt(observer, dbt.cli(["run", *vars_arg], context=context))
+            if plan.dbt_tests:
+                yield from watch_dbt(observer, dbt.cli(["test", *vars_arg], context=context, raise_on_error=False))
+        # the quality plugin's checks on what dbt built; a blocking failure raises before publishing
+        product.check_quality(plan, context.log)
+        from dagster._utils.interrupts import capture_interrupts
+
+        # SIGINT while publishing waits for it to end: all of this run's tables are published, not some
+        with capture_interrupts():
+            observer.publish()
 
 
 def watch_dbt(observer: "RunObserver", invocation: Any) -> Any:
@@ -141,7 +142,7 @@ def _ingestion_assets(product: "RunSteps") -> list[Any]:
     @dg.multi_asset(specs=specs, name=f"{slug}_ingest")
     def ingest(context: dg.AssetExecutionContext) -> Any:
         try:
-            tables = product.ingest(context.run.run_id, context.log)
+            tables = product.ingest(context.run.run_id, context.log, RunOptions.from_tags(context.run.tags))
         except FloeError as exc:
             # Failure: the step's error is floe's message itself, not "Error occurred while executing op"
             raise dg.Failure(description=str(exc)) from exc
