@@ -76,20 +76,27 @@ def test_sigint_during_dbt_exits_130_and_publishes_nothing(published: tuple[Path
 
 
 @pytest.mark.requirement("FLOE-RUN-ATOMIC")
-def test_sigkill_while_publishing_leaves_every_table_as_it_was_or_all_new(published: tuple[Path, RunContext]) -> None:
-    """The run is killed (SIGKILL: no handler runs) once its publish has begun writing data files: every
-    table is then either as before the run or, all of them, as after it; the next run succeeds."""
+@pytest.mark.parametrize("point", ["dbt", "publish"])
+def test_sigkill_leaves_every_table_as_it_was_or_all_new(published: tuple[Path, RunContext], point: str) -> None:
+    """The run is killed (SIGKILL: no handler runs) while dbt builds, or once its publish has begun
+    writing data files: every table is then as before the run or, all of them, as after it (during dbt:
+    as before); the next run succeeds (the lock went with the process)."""
     demo, ctx = published
     before = _snapshots(ctx)
     warehouse = Path(ctx.warehouse_root.removeprefix("file://"))
+    latest = ctx.out_dir / "logs" / "run.log"
+    previous = latest.resolve()
     started = time.time()
 
-    def staging() -> bool:  # a data file newer than this run's start: the publish is staging tables
+    def reached() -> bool:
+        if point == "dbt":  # this run's log shows dbt building (a model or seed done)
+            return latest.resolve() != previous and " OK created " in latest.read_text()
+        # a data file newer than this run's start: the publish is staging tables
         return any(f.stat().st_mtime > started for f in warehouse.rglob("*.parquet"))
 
     proc = _floe_run(demo)
     try:
-        _wait_for(staging, "the run's publish wrote its first data file", timeout=300)
+        _wait_for(reached, f"the run reached {point}", timeout=300)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
     finally:
@@ -100,6 +107,8 @@ def test_sigkill_while_publishing_leaves_every_table_as_it_was_or_all_new(publis
     after_kill = _snapshots(ctx)
     changed = {t for t in before if after_kill.get(t) != before[t]}
     assert set(after_kill) == set(before) and changed in (set(), set(before)), sorted(changed)
+    if point == "dbt":
+        assert not changed
     again = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
     assert again.success and again.marts and all(n > 0 for n in again.marts.values()), again
     after = _snapshots(ctx)
