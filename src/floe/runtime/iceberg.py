@@ -66,7 +66,7 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, run_id:
             for schema, table in pairs:
                 ident = f"{schema}.{table}"
                 data = _iceberg_compatible(read_local_table(con, ctx, schema, table))
-                staged.append(_stage(catalog, ident, data, props, changes.get(ident), run_id))
+                staged.append(_stage(catalog, ident, existing.get(ident), data, props, changes.get(ident), run_id))
                 published.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
             ctx.catalog_plugin().commit_tables(catalog, staged)
     except CommitFailedException as exc:
@@ -90,19 +90,20 @@ class _SchemaChange:
     """``(column, published type, new type)``"""
 
 
-def _stage(catalog: Any, ident: str, data: Any, props: dict[str, str], change: _SchemaChange | None,
+def _stage(catalog: Any, ident: str, table: Any, data: Any, props: dict[str, str], change: _SchemaChange | None,
            run_id: str) -> StagedTable:
     """``ident``'s change to hold ``data``, written but not committed: dropped and retyped columns are
-    deleted (a retyped one comes back with its new type and a new field id), new ones added by name."""
+    deleted (a retyped one comes back with its new type and a new field id), new ones added by name.
+    ``table`` is the published table (None: the publish creates it, empty)."""
     from pyiceberg.table.update import AssertTableUUID
 
-    namespace = ident.rsplit(".", 1)[0]
-    # asked first: a per-product principal may read its namespace (bootstrap made it) but not create one
-    if not catalog.namespace_exists(namespace):
-        catalog.create_namespace_if_not_exists(namespace)
-    created = not catalog.table_exists(ident)
-    table = (catalog.create_table(ident, schema=data.schema, properties=props) if created
-             else catalog.load_table(ident))
+    created = table is None
+    if table is None:
+        namespace = ident.rsplit(".", 1)[0]
+        # asked first: a per-product principal may read its namespace (bootstrap made it) but not create one
+        if not catalog.namespace_exists(namespace):
+            catalog.create_namespace_if_not_exists(namespace)
+        table = catalog.create_table(ident, schema=data.schema, properties=props)
     previous = table.current_snapshot()
     tx = table.transaction()
     if not created:
