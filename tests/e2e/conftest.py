@@ -152,14 +152,11 @@ def fault_runs(platform_runs: dict[str, Any], manifest_path: Path) -> FaultRuns:
     ctx = {p: run_context(platform_runs[p]) for p in FAULT_MARTS}
 
     def snapshots() -> dict[str, int]:
-        """Every seed and model table of both products (tables the ingestion step lands are written
-        before dbt, outside the publish, and are not compared)."""
+        """Every table of both products: seeds, ingested tables and models."""
         out = {}
         for c in ctx.values():
-            catalog, ident = load_catalog(c), c.artifacts.identity
-            tables = [f"{ident.raw_namespace}.{s}" for s in c.artifacts.transforms.seeds]
-            tables += [f"{ident.namespace}.{m.name}" for m in c.artifacts.transforms.models]
-            out.update({t: int(catalog.load_table(t).current_snapshot().snapshot_id) for t in tables})
+            catalog = load_catalog(c)
+            out.update({t: int(catalog.load_table(t).current_snapshot().snapshot_id) for t in c.table_identifiers()})
         return out
 
     before = {p: row_counts(c, [f"{c.artifacts.identity.namespace}.{m.name}" for m in c.artifacts.transforms.models])

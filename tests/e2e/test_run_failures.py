@@ -56,8 +56,8 @@ def test_broken_model_fails_clearly_on_the_platform(fault_runs: FaultRuns) -> No
 
 @pytest.mark.requirement("FLOE-RUN-ATOMIC")
 def test_a_failed_platform_run_publishes_none_of_its_tables(fault_runs: FaultRuns) -> None:
-    """Write-audit-publish on the platform: the failed runs built their seeds and staging models, yet
-    no seed or model table of either product has a new snapshot."""
+    """Write-audit-publish on the platform: the failed runs ingested their sources and built their seeds
+    and staging models, yet no table of either product has a new snapshot."""
     changed = [t for t, snap in fault_runs.snapshots_after_failure.items() if fault_runs.snapshots_before[t] != snap]
     assert len(fault_runs.snapshots_before) > 2 * len(FAULT_MARTS) and not changed, changed
 

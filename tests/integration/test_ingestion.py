@@ -134,6 +134,33 @@ def test_a_malformed_file_fails_the_run_naming_it_and_leaves_the_tables_as_they_
     assert _run(demo_dir).success  # the fixed file runs again
 
 
+@pytest.mark.requirement("FLOE-RUN-ATOMIC")
+def test_a_run_failing_after_ingestion_publishes_none_of_the_ingested_rows(first_run: RunResult,
+                                                                          demo_dir: Path) -> None:
+    """The ingested table is published with the models, in the run's one commit: a new event ingested by
+    a run whose model then fails is in no published snapshot; the fixed rerun publishes it."""
+    from tests.dbt_faults import broken_model
+
+    ctx = _ctx(first_run)
+    before = load_catalog(ctx).load_table(RAW)
+    rows = before.scan().count()
+    path = _events(demo_dir)
+    original = path.read_text()
+    first = json.loads(original.splitlines()[0])
+    path.write_text(original + json.dumps({**first, "event_id": 3000, "page": "/unpublished"}) + "\n")
+    try:
+        with (broken_model(demo_dir / "customer-360", "models/intermediate/int_customer_orders.sql"),
+              pytest.raises(RuntimeFailure)):
+            _run(demo_dir)
+        after = load_catalog(ctx).load_table(RAW)
+        assert after.current_snapshot().snapshot_id == before.current_snapshot().snapshot_id
+        assert after.scan().count() == rows
+        assert _run(demo_dir).success
+        assert load_catalog(ctx).load_table(RAW).scan().count() == rows + 1
+    finally:
+        path.write_text(original)
+
+
 # -- sources through manifest connections ---------------------------------------------------------
 TOKEN = "floe-test-token-8f3a1c"
 

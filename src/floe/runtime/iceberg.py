@@ -214,6 +214,19 @@ def check_ownership(ctx: RunContext, tables: dict[str, Any] | None = None, *, ta
              f"moved from {owners[0]} to {ours}, run `floe run {ours} --take-over` once")
 
 
+def local_tables(ctx: RunContext) -> set[tuple[str, str]]:
+    """``(schema, table)`` of every table and view in the run's DuckDB file."""
+    import duckdb
+
+    con = duckdb.connect(str(ctx.duckdb_path), read_only=True)
+    try:
+        rows = con.execute("select table_schema, table_name from information_schema.tables where table_catalog = ?",
+                           [ctx.duckdb_path.stem]).fetchall()
+    finally:
+        con.close()
+    return {(schema, table) for schema, table in rows}
+
+
 def drop_local_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> None:
     """Drop ``(schema, table)`` relations from the run's DuckDB file (a full refresh: dbt builds them
     again from all of their input, a seed with its new column types)."""
@@ -253,17 +266,19 @@ def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def stage_for_dbt(ctx: RunContext, identifiers: Iterable[str]) -> None:
-    """Copy ingested Iceberg tables into the run's DuckDB file (where dbt builds) under the same
-    ``<namespace>.<table>``, as seeds are, so a model's ``source()`` resolves there."""
+def stage_for_dbt(ctx: RunContext, staging: Any, identifiers: Iterable[str]) -> None:
+    """Copy the ingested tables of the run's staging catalog into its DuckDB file (where dbt builds,
+    and what the run publishes) under the same ``<namespace>.<table>``, as seeds are, so a model's
+    ``source()`` resolves there."""
     import duckdb
 
-    catalog = load_catalog(ctx)
     con = duckdb.connect(str(ctx.duckdb_path))
     try:
         for ident in identifiers:
+            if not staging.table_exists(ident):
+                continue  # the source returned nothing and was never published: dbt says what is missing
             schema, table = ident.rsplit(".", 1)
-            data = catalog.load_table(ident).scan().to_arrow()
+            data = staging.load_table(ident).scan().to_arrow()
             con.execute(f'create schema if not exists "{schema}"')
             con.register("floe_ingested", data)
             con.execute(f'create or replace table "{schema}"."{table}" as select * from floe_ingested')  # noqa: S608

@@ -1,9 +1,11 @@
 """The ingestion step of a product run: the product's sources into ``<product>_raw``, before dbt.
 
-The ingestion plugin lands each source as an Iceberg table through the product's own catalog; on
-the embedded default the tables are then copied into the run's DuckDB file, where dbt reads its raw
-tables. One span ``floe.ingest <product>`` (a child span per table) and one OpenLineage run of the
-job ``<slug>_ingest`` (sources in, raw tables out) per step.
+The ingestion plugin lands each source as an Iceberg table in the run's staging catalog (a SQLite
+catalog of its own beside the compiled artifacts, holding the published version of each appended or merged table
+first), never in the product's catalog; the tables are then copied into the run's DuckDB file, where
+dbt reads its raw tables, and the run publishes them with its seeds and models, all in one commit
+(write-audit-publish). One span ``floe.ingest <product>`` (a child span per table) and one
+OpenLineage run of the job ``<slug>_ingest`` (sources in, raw tables out) per step.
 """
 
 from __future__ import annotations
@@ -21,12 +23,38 @@ def ingestion_working_dir(ctx: RunContext) -> Path:
     return ctx.out_dir / "ingest"
 
 
+def staging_catalog(ctx: RunContext) -> Any:
+    """A fresh SQLite catalog for this run's ingested tables (beside the compiled artifacts),
+    holding the published version of every table a source appends to or merges into, so the plugin
+    appends and merges there exactly as it would in the product's catalog."""
+    import shutil
+
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from floe._iceberg import write_arrow
+
+    root = ctx.out_dir / "ingest-staging"  # beside the plugin's working folder, which is the plugin's own
+    shutil.rmtree(root, ignore_errors=True)  # a failed or killed run's staging is never reused
+    (root / "warehouse").mkdir(parents=True)
+    staging = SqlCatalog(f"{ctx.catalog_name}-staging", uri=f"sqlite:///{root / 'catalog.db'}",
+                         warehouse=(root / "warehouse").as_uri())
+    published = ctx.catalog()
+    for source in ctx.artifacts.ingestion:
+        if source.write_disposition != "replace" and published.table_exists(source.table):
+            write_arrow(staging, source.table, published.load_table(source.table).scan().to_arrow())
+    return staging
+
+
 def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
     """Ingest every source of the artifacts; the dbt step depends on this one.
 
+    Returns:
+        The ingested tables, as the plugin landed them in the run's staging catalog (snapshot ids are
+        that catalog's; the product's catalog gets them when the run publishes).
+
     Raises:
         RuntimeFailure: a source could not be read or committed (the message names it); nothing of
-            that source was committed, and no source is committed unless all could be read.
+            any source reaches the product's catalog.
     """
     from opentelemetry.trace import Status, StatusCode
 
@@ -52,12 +80,13 @@ def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
         }) as span:
             started = time.time_ns()
             try:
+                staging = staging_catalog(ctx)
                 tables = plugin.ingest(
-                    a.ingestion, catalog_name=ctx.catalog_name, catalog_properties=ctx.catalog_properties(),
+                    a.ingestion, catalog_name=staging.name, catalog_properties=staging.properties,
                     namespace=a.identity.raw_namespace, base_dir=ctx.out_dir, working_dir=ingestion_working_dir(ctx),
                     resolve=SecretResolver(ctx.secrets_plugin()), table_properties=ctx.table_properties(),
                 )
-                stage_for_dbt(ctx, [t.identifier for t in tables if t.snapshot_id is not None])
+                stage_for_dbt(ctx, staging, [s.table for s in a.ingestion])
             except Exception as exc:
                 span.set_status(Status(StatusCode.ERROR, str(exc)[:500]))
                 lineage.emit("FAIL", job, run_id, inputs=inputs, outputs=outputs)

@@ -101,7 +101,7 @@ class ModelRunObserver:
         self.job = f"{a.identity.slug}_job"
         self.tables = {s: (a.identity.raw_namespace, s) for s in a.transforms.seeds}
         self.tables.update({m.name: (a.identity.namespace, m.name) for m in a.transforms.models})
-        # written by the ingestion step, not by dbt: inputs only, never exported from DuckDB
+        # written by the ingestion step (into the run's DuckDB file), not by dbt; published with the rest
         self.ingested = {s.name: (a.identity.raw_namespace, s.name) for s in a.ingestion}
         self.depends = {m.name: [*m.seeds, *m.sources, *m.depends_on] for m in a.transforms.models}
 
@@ -124,9 +124,12 @@ class ModelRunObserver:
 
     def publish(self) -> None:
         """After dbt and the audit: the run's tables go to Iceberg together; then per-node spans and lineage."""
-        from floe.runtime.iceberg import publish_tables
+        from floe.runtime.iceberg import local_tables, publish_tables
 
-        self.exported = publish_tables(self.ctx, list(self.tables.values()), run_id=self.run_id,
+        # an ingested table whose source has never returned rows is in neither place: nothing to publish
+        present = local_tables(self.ctx) if self.ingested else set()
+        ingested = [t for t in self.ingested.values() if t in present]
+        self.exported = publish_tables(self.ctx, [*ingested, *self.tables.values()], run_id=self.run_id,
                                        full_refresh=self.full_refresh, log=self.log)
         self.record_nodes()
 
