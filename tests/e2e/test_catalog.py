@@ -223,6 +223,9 @@ def test_catalog_restart_keeps_namespaces_tables_and_data(catalog: Any, secrets:
              == "healthy" and s["pid"] != before["pid"], timeout=120, what="the catalog back after a restart")
     fresh = wait_for(lambda: connect_platform_catalog(secrets, manifest_path), timeout=60, what="catalog reachable")
     assert (ns,) in fresh.list_namespaces()
-    assert fresh.load_table(f"{ns}.kept").scan().to_arrow().sort_by("id").equals(data)
+    # the S3 side may answer GetObject with INTERNAL_FAILURE for a moment while its volumes load again
+    rows = wait_for(lambda: fresh.load_table(f"{ns}.kept").scan().to_arrow().sort_by("id"), timeout=60,
+                    what="the table's data readable after the restart")
+    assert rows.equals(data)
     fresh.drop_table(f"{ns}.kept")
     fresh.drop_namespace(ns)
