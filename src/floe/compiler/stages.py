@@ -299,8 +299,7 @@ def _validate_ingestion(s: _State) -> None:
             raise ConfigError(f"ingestion table {src.name!r} has the name of a dbt {taken}", file=s.spec_path,
                               key=f"{key}.name", value=src.name,
                               hint=f"rename it: a {taken} of that name is also {raw}.{src.name} / the same asset")
-        if src.source == "file":
-            assert src.path is not None
+        if src.path is not None:  # a file source (the only kind with a path: IngestionSpec checks it)
             path = contained(product, src.path, file=s.spec_path, key=f"{key}.path")
             if not path.is_file():
                 raise ConfigError("ingestion file not found" if not path.exists() else "not a file",
@@ -502,7 +501,8 @@ def _resolved_ingestion(src: IngestionSpec, slug: str, product: Path, out_dir: P
         name=src.name, table=f"{slug}_raw.{src.name}", source=src.source,
         path=os.path.relpath(product / src.path, out_dir) if src.path is not None else None,
         display_path=src.path, format=src.format, connection=src.connection,
-        resource=src.table if src.source == "sql" else src.resource, data_selector=src.data_selector,
+        # a SQL source names its table, an HTTP source its resource (IngestionSpec allows one or the other)
+        resource=src.table if src.table is not None else src.resource, data_selector=src.data_selector,
         write_disposition=src.write_disposition, primary_key=src.primary_key,
     )
 

@@ -134,7 +134,7 @@ class IngestionSpec(FloeModel):
         if self.write_disposition == "merge" and not self.primary_key:
             raise ValueError("write_disposition merge needs `primary_key` (the column(s) rows are matched on); "
                              "add it, or use replace or append")
-        if self.source == "file" and self.format is None:
+        if self.path is not None and self.format is None:  # a file source (checked above: only it has a path)
             suffix = Path(str(self.path)).suffix.lower()
             if suffix not in _FORMATS:
                 raise ValueError(f"cannot tell the format of {self.path!r} from its extension; set "

@@ -176,7 +176,8 @@ def _schema_changes(existing: dict[str, Any], con: Any, ctx: RunContext, full_re
             f"this run changes {len(blocked)} published column(s) in a way governance blocks, so it publishes "
             f"nothing: {'; '.join(what for _, what in blocked)}",
             hint=f"to publish the new schema (older snapshots keep the old one): "
-                 f"floe run {ctx.project_dir.name} {refresh}; or keep the column's type and name in the model")
+                 f"floe run {ctx.artifacts.identity.folder or ctx.project_dir.name} {refresh}; or keep the "
+                 "column's type and name in the model")
     return changes
 
 
