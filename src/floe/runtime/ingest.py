@@ -107,6 +107,6 @@ def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
 
 
 def _origin(source: Any) -> str:
-    if source.source == "file":
+    if source.path is not None:  # a file source (the only kind with a path)
         return f"file:{source.display_path or source.path}"
     return f"{source.source}:{source.connection}/{source.resource}"
