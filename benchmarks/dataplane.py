@@ -157,8 +157,6 @@ def generate(scale: int, out: Path, demo: Path) -> float:
 def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
     import duckdb
 
-    from floe.errors import RuntimeFailure
-    from floe.plugins.dbt.core import DbtCorePlugin
     from floe.runtime.iceberg import publish_tables
 
     t: dict[str, float] = {}
@@ -185,10 +183,7 @@ def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
 
     loads["dbt_run"] = load_avg()
     with timed(t, "dbt_run"):
-        result = DbtCorePlugin().invoke(["run", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
-                                        profiles_dir=ctx.out_dir, env=ctx.dbt_env())
-    if not result.success:
-        raise RuntimeFailure(f"dbt run failed:\n{result.message}")
+        result = dbt(ctx, "run")
 
     tables = [(raw_ns, s) for s in a.transforms.seeds] + [(a.identity.namespace, m.name) for m in a.transforms.models]
     loads["publish"] = load_avg()
@@ -198,10 +193,7 @@ def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
 
     loads["audit"] = load_avg()
     with timed(t, "audit"):
-        audit = DbtCorePlugin().invoke(["test", *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
-                                       profiles_dir=ctx.out_dir, env=ctx.dbt_env())
-    if not audit.success:
-        raise RuntimeFailure(f"dbt test failed:\n{audit.message}")
+        dbt(ctx, "test")
 
     loads["direct"] = load_avg()
     with timed(t, "direct"):
@@ -233,6 +225,18 @@ def run_floe(base: Path, csv_dir: Path, source: Path) -> dict[str, Any]:
         "_ns": a.identity.namespace,
         "_db": ctx.duckdb_path.stem,
     }
+
+
+def dbt(ctx: Any, command: str) -> Any:
+    """``dbt <command>`` on the run's project, through floe's DbtCorePlugin; raises when it fails."""
+    from floe.errors import RuntimeFailure
+    from floe.plugins.dbt.core import DbtCorePlugin
+
+    result = DbtCorePlugin().invoke([command, *ctx.dbt_vars_arg()], project_dir=ctx.project_dir,
+                                    profiles_dir=ctx.out_dir, env=ctx.dbt_env())
+    if not result.success:
+        raise RuntimeFailure(f"dbt {command} failed:\n{result.message}")
+    return result
 
 
 def direct_write(ctx: Any, tables: list[tuple[str, str]], where: Path) -> None:
