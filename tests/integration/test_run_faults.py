@@ -37,6 +37,28 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 180) ->
     raise AssertionError(f"not within {timeout:.0f}s: {what}")
 
 
+def _unreferenced(ctx: RunContext, since: float) -> list[str]:
+    """Files under the product's table folders written since ``since`` that no metadata refers to."""
+    catalog = load_catalog(ctx)
+    stray = []
+    for ns in ("iot_telemetry", "iot_telemetry_raw"):
+        for ident in catalog.list_tables(ns):
+            table = catalog.load_table(ident)
+            meta = table.metadata
+            known = {table.metadata_location, *(m.metadata_file for m in meta.metadata_log),
+                     *(s.manifest_list for s in meta.snapshots)}
+            manifests = table.inspect.all_manifests()
+            if manifests.num_rows:
+                known |= set(manifests["path"].to_pylist())
+            files = table.inspect.all_files()
+            if files.num_rows:
+                known |= set(files["file_path"].to_pylist())
+            root = Path(table.location().removeprefix("file://"))
+            stray += [str(f) for f in root.rglob("*") if f.is_file() and f.stat().st_mtime >= since
+                      and f.as_uri() not in known and f"file://{f}" not in known]
+    return stray
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunContext]:
     """A copy of demo/ whose iot-telemetry has published once on the embedded manifest."""
@@ -113,6 +135,7 @@ def test_sigkill_leaves_every_table_as_it_was_or_all_new(published: tuple[Path, 
     assert again.success and again.marts and all(n > 0 for n in again.marts.values()), again
     after = _snapshots(ctx)
     assert all(after[t] != before[t] for t in before)
+    assert not _unreferenced(ctx, since=started)  # what the killed publish staged went with the rerun
 
 
 @pytest.mark.requirement("FLOE-RUN-ATOMIC")
@@ -153,6 +176,41 @@ def test_a_reader_polling_during_a_publish_never_sees_two_runs_mixed(published: 
             dict(zip(order, state, strict=True))
     runs = {reader.load_table(t).current_snapshot().summary["floe.run"] for t in order}
     assert len(runs) == 1 and runs != {None}, runs
+
+
+@pytest.mark.requirement("FLOE-RUN-ATOMIC")
+def test_what_a_failed_run_built_never_reaches_a_later_publish(published: tuple[Path, RunContext]) -> None:
+    """A run loads a batch of readings its incremental stg_readings takes in, then fails at the mart. The
+    batch is withdrawn and the mart fixed: the next run starts from the published tables, not from the
+    failed run's local ones, so none of the withdrawn readings is ever published."""
+    from floe.errors import RuntimeFailure
+
+    demo, ctx = published
+    seed = demo / "iot-telemetry" / "seeds" / "raw_readings.csv"
+    mart = demo / "iot-telemetry" / "models" / "marts" / "mart_equipment_health.sql"
+    seed_text, mart_text = seed.read_text(), mart.read_text()
+    readings = load_catalog(ctx).load_table("iot_telemetry.stg_readings")
+    published_ids = set(readings.scan(selected_fields=("reading_id",)).to_arrow()["reading_id"].to_pylist())
+    withdrawn = range(90001, 90011)
+    seed.write_text(seed_text + "".join(f"{i},SEN-000001,2025-03-02 00:00:00,42.0,2025-03-02 00:05:00\n"
+                                        for i in withdrawn))
+    mart.write_text(mart_text.replace("{{ ref('int_sensor_metrics') }}",
+                                      "{{ ref('int_sensor_metrics') }} where cast('no number' as integer) = 1", 1))
+    before = _snapshots(ctx)
+    try:
+        with pytest.raises(RuntimeFailure, match="mart_equipment_health"):
+            run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    finally:
+        seed.write_text(seed_text)
+        mart.write_text(mart_text)
+    assert _snapshots(ctx) == before
+
+    again = run_product(demo / "iot-telemetry", manifest_path=demo / "manifest.embedded.yaml")
+    assert again.success
+    ids = set(readings.refresh().scan(selected_fields=("reading_id",)).to_arrow()["reading_id"].to_pylist())
+    assert ids == published_ids and not ids & set(withdrawn)
+    log = (ctx.out_dir / "logs" / "run.log").read_text()
+    assert "ended before it published; restored" in log, log[-2000:]
 
 
 @pytest.mark.requirement("FLOE-SCHEMA-EVOLUTION")

@@ -354,3 +354,66 @@ def test_a_second_folder_with_the_same_name_writes_nothing_until_it_takes_over(t
     run.policy(SchemaChanges())  # the first folder is now the other one
     with pytest.raises(RuntimeFailure):
         check_ownership(run)  # type: ignore[arg-type]
+
+
+def _stray(run: _Run) -> list[str]:
+    """Files in the catalog's warehouse that no table's metadata refers to."""
+    known: set[str] = set()
+    for schema, table in TABLES:
+        if not run.catalog().table_exists(f"{schema}.{table}"):
+            continue
+        t = run.catalog().load_table(f"{schema}.{table}")
+        known |= {t.metadata_location, *(m.metadata_file for m in t.metadata.metadata_log),
+                  *(s.manifest_list for s in t.metadata.snapshots)}
+        for listing, column in ((t.inspect.all_manifests(), "path"), (t.inspect.all_files(), "file_path")):
+            known |= set(listing[column].to_pylist()) if listing.num_rows else set()
+    return sorted(str(f) for f in (run.tmp / "w").rglob("*") if f.is_file() and f.as_uri() not in known
+                  and f"file://{f}" not in known)
+
+
+def test_a_refused_publish_deletes_the_files_it_staged(tmp_path: Path) -> None:
+    run = _Run(tmp_path)
+    run.published_then_rebuilt()
+    run.plugin = _Concurrent(SqlCatalogConfig(type="sql"))
+    with pytest.raises(RuntimeFailure):
+        publish_tables(run, TABLES)  # type: ignore[arg-type]
+    assert not _stray(run)
+
+
+def test_a_run_that_never_published_is_undone_by_the_next(tmp_path: Path) -> None:
+    """r2 rebuilds the local tables and stages a publish, then dies (no handler runs): r3 finds r2's
+    mark, puts the local tables back to the published ones and deletes what r2 staged; a later step of
+    r3 finds its own mark and leaves the database alone."""
+    from floe.runtime.recovery import begin_run, end_run
+
+    run = _Run(tmp_path)
+    begin_run(run, "r1")  # type: ignore[arg-type]
+    run.build(3)
+    publish_tables(run, TABLES)  # type: ignore[arg-type]
+    end_run(run)  # type: ignore[arg-type]
+    published = run.snapshots()
+
+    begin_run(run, "r2")  # type: ignore[arg-type]
+    run.build(5)
+    stg = run.catalog().load_table("p.stg")
+    tx = stg.transaction()
+    tx.overwrite(pa.table({"id": pa.array([7], pa.int64()), "amount": [7.0]}))  # data + manifests written
+    assert _stray(run)
+
+    lines: list[str] = []
+    log = SimpleNamespace(warning=lines.append)
+    begin_run(run, "r3", log)  # type: ignore[arg-type]
+    assert _local_rows(run) == {"stg": 3, "mart": 3}
+    assert not _stray(run) and run.snapshots() == published and run.rows() == {"p.stg": 3, "p.mart": 3}
+    assert len(lines) == 1 and "run r2 ended before it published; restored 2 local table(s)" in lines[0], lines
+    run.build(4)
+    begin_run(run, "r3", log)  # type: ignore[arg-type]  # r3's next step
+    assert len(lines) == 1 and _local_rows(run) == {"stg": 4, "mart": 4}
+
+
+def _local_rows(run: _Run) -> dict[str, int]:
+    con = duckdb.connect(str(run.duckdb_path), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from p.{t}").fetchone()[0] for _, t in TABLES}
+    finally:
+        con.close()

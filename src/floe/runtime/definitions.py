@@ -49,10 +49,12 @@ class ProductSteps:
         from floe.runtime.alerts import alert_on_failure
         from floe.runtime.iceberg import check_ownership
         from floe.runtime.ingest import run_ingestion
+        from floe.runtime.recovery import begin_run
 
         with alert_on_failure(self.ctx, run_id=run_id, log=log):
             if self.artifacts.ingestion:
                 check_ownership(self.ctx, take_over=(options or RunOptions()).take_over)
+                begin_run(self.ctx, run_id, log)  # it writes the ingested tables into the local database
             return run_ingestion(self.ctx)
 
     @contextmanager
@@ -60,11 +62,13 @@ class ProductSteps:
         from floe.runtime.alerts import alert_on_failure
         from floe.runtime.iceberg import check_ownership, drop_local_tables
         from floe.runtime.observe import model_run_observer
+        from floe.runtime.recovery import begin_run
 
         options = options or RunOptions()
         with alert_on_failure(self.ctx, run_id=run_id, log=log) as alert, model_run_observer(self.ctx) as observer:
             alert.observer = observer
             check_ownership(self.ctx, take_over=options.take_over)  # before dbt: fail fast, write nothing
+            begin_run(self.ctx, run_id, log)  # an earlier run that never published leaves nothing behind
             observer.log = log
             refreshed = [observer.tables[name] for name in options.full_refresh if name in observer.tables]
             observer.full_refresh = {".".join(t) for t in refreshed}

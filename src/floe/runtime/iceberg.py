@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, run_id:
 
     from floe._iceberg import catalog_errors
 
+    started = time.time()
     catalog = load_catalog(ctx)
     props = ctx.table_properties()
     pairs = list(names)
@@ -70,11 +72,11 @@ def publish_tables(ctx: RunContext, names: Iterable[tuple[str, str]], *, run_id:
                 published.append(ExportedTable(ident, data.num_rows, tuple((f.name, str(f.type)) for f in data.schema)))
             ctx.catalog_plugin().commit_tables(catalog, staged)
     except CommitFailedException as exc:
-        _drop_created(catalog, staged)
+        _clean_up(catalog, staged, started, log)
         raise RuntimeFailure(f"the catalog refused this run's publish, so it published nothing: {exc}",
                              hint="another run of this product may have published meanwhile; run it again") from None
     except BaseException:
-        _drop_created(catalog, staged)
+        _clean_up(catalog, staged, started, log)
         raise
     finally:
         con.close()
@@ -249,12 +251,29 @@ def drop_local_tables(ctx: RunContext, names: Iterable[tuple[str, str]]) -> None
         con.close()
 
 
-def _drop_created(catalog: Any, staged: list[StagedTable]) -> None:
-    for s in staged:
-        if s.created and catalog.table_exists(s.identifier):
-            table = catalog.load_table(s.identifier)
-            if table.current_snapshot() is None:  # still empty: nothing of it was published
+def _clean_up(catalog: Any, staged: list[StagedTable], since: float, log: Any) -> None:
+    """After a publish that failed: drop the tables it created (still empty), delete the files it
+    staged in the others. Never in place of the publish's own error: what is left is said, and the
+    next run removes it (runtime.recovery)."""
+    from floe.runtime.recovery import remove_unpublished_files
+
+    try:
+        kept = []
+        for s in staged:
+            table = catalog.load_table(s.identifier) if catalog.table_exists(s.identifier) else None
+            if table is None:
+                continue
+            if s.created and table.current_snapshot() is None:  # still empty: nothing of it was published
                 catalog.drop_table(s.identifier)
+            else:
+                kept.append(table)
+        removed = remove_unpublished_files(kept, since)
+        if removed and log is not None:
+            log.warning(f"floe: removed the {removed} file(s) this run had staged in the catalog")
+    except Exception as exc:
+        if log is not None:
+            log.warning(f"floe: the files this run staged were not removed ({type(exc).__name__}: {exc}); "
+                        "the product's next run removes them")
 
 
 def row_counts(ctx: RunContext, identifiers: Iterable[str]) -> dict[str, int]:

@@ -10,6 +10,7 @@ OpenLineage run of the job ``<slug>_ingest`` (sources in, raw tables out) per st
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,20 @@ def ingestion_working_dir(ctx: RunContext) -> Path:
     return ctx.out_dir / "ingest"
 
 
+def staging_root(ctx: RunContext) -> Path:
+    """Where a run's ingestion writes (beside the plugin's working folder, which is the plugin's own)."""
+    return ctx.out_dir / "ingest-staging"
+
+
 def staging_catalog(ctx: RunContext) -> Any:
     """A fresh SQLite catalog for this run's ingested tables (beside the compiled artifacts),
     holding the published version of every table a source appends to or merges into, so the plugin
     appends and merges there exactly as it would in the product's catalog."""
-    import shutil
-
     from pyiceberg.catalog.sql import SqlCatalog
 
     from floe._iceberg import write_arrow
 
-    root = ctx.out_dir / "ingest-staging"  # beside the plugin's working folder, which is the plugin's own
+    root = staging_root(ctx)
     shutil.rmtree(root, ignore_errors=True)  # a failed or killed run's staging is never reused
     (root / "warehouse").mkdir(parents=True)
     staging = SqlCatalog(f"{ctx.catalog_name}-staging", uri=f"sqlite:///{root / 'catalog.db'}",
@@ -87,6 +91,7 @@ def run_ingestion(ctx: RunContext) -> list[IngestedTable]:
                     resolve=SecretResolver(ctx.secrets_plugin()), table_properties=ctx.table_properties(),
                 )
                 stage_for_dbt(ctx, staging, [s.table for s in a.ingestion])
+                shutil.rmtree(staging_root(ctx), ignore_errors=True)  # all of it is in the local database now
             except Exception as exc:
                 span.set_status(Status(StatusCode.ERROR, str(exc)[:500]))
                 lineage.emit("FAIL", job, run_id, inputs=inputs, outputs=outputs)

@@ -125,12 +125,14 @@ class ModelRunObserver:
     def publish(self) -> None:
         """After dbt and the audit: the run's tables go to Iceberg together; then per-node spans and lineage."""
         from floe.runtime.iceberg import local_tables, publish_tables
+        from floe.runtime.recovery import end_run
 
         # an ingested table whose source has never returned rows is in neither place: nothing to publish
         present = local_tables(self.ctx) if self.ingested else set()
         ingested = [t for t in self.ingested.values() if t in present]
         self.exported = publish_tables(self.ctx, [*ingested, *self.tables.values()], run_id=self.run_id,
                                        full_refresh=self.full_refresh, log=self.log)
+        end_run(self.ctx)
         self.record_nodes()
 
     def record_nodes(self) -> None:
