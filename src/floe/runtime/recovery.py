@@ -4,7 +4,7 @@ run builds on.
 dbt builds in the engine's local DuckDB file, which is only a working copy of the published tables: a
 failed run's incremental models hold rows no published table holds, and its publish may have written
 data and metadata files no snapshot refers to. Every run marks the file as its own when it starts
-(``<database>.run``: the run's id and start time) and clears the mark once it has published. A run that
+(``<database>.run``: the run's id and start time) and marks it published once it has published. A run that
 finds another run's mark knows that run never published, and first
 
 - puts the product's local tables back to their published snapshots (a table the catalog does not hold
@@ -41,17 +41,28 @@ def begin_run(ctx: RunContext, run_id: str, log: Any = None) -> None:
     previous = _read(mark)
     if previous.get("run") == run_id:
         return
-    if previous:
+    if previous and not previous.get("published"):
         recover(ctx, previous, log)
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    tmp = mark.with_name(f".{mark.name}.tmp")
-    tmp.write_text(json.dumps({"run": run_id, "started": time.time()}))
-    tmp.replace(mark)
+    _write(mark, {"run": run_id, "started": time.time()})
 
 
 def end_run(ctx: RunContext) -> None:
     """After the run published: its local tables are the published ones."""
-    _mark(ctx).unlink(missing_ok=True)
+    mark = _mark(ctx)
+    _write(mark, {**_read(mark), "published": True})
+
+
+def published(ctx: RunContext, run_id: str) -> bool:
+    """Whether run ``run_id`` was the last to start on the local database, and published."""
+    mark = _read(_mark(ctx))
+    return mark.get("run") == run_id and bool(mark.get("published"))
+
+
+def _write(mark: Path, data: dict[str, Any]) -> None:
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    tmp = mark.with_name(f".{mark.name}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(mark)  # a kill leaves the old mark or the new one, never half of one
 
 
 def _read(mark: Path) -> dict[str, Any]:

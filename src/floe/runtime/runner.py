@@ -139,6 +139,7 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
     from floe.runtime.definitions import ProductSteps
     from floe.runtime.iceberg import row_counts
     from floe.runtime.lock import product_run
+    from floe.runtime.recovery import published
 
     started = started or time.monotonic()
     ctx = RunContext.load(artifacts_path)
@@ -155,6 +156,9 @@ def execute(artifacts_path: Path, *, console: Any = None, started: float | None 
             # the manifest's orchestrator builds the product's definitions and runs its job here, once
             result = ctx.orchestrator_plugin().run_in_process(ProductSteps(ctx), options)
     if result.interrupted:
+        if published(ctx, result.run_id):  # the interrupt came after the publish (which it never cuts short)
+            raise RunInterrupted(f"{name}: run {result.run_id} interrupted after it published: every table of the "
+                                 "product is this run's", run_id=result.run_id, hint=f"full log: {log_path}")
         raise RunInterrupted(f"{name}: run {result.run_id} interrupted before it published its models' tables",
                              run_id=result.run_id, hint=f"run it again when you are ready; full log: {log_path}")
     if not result.success:
